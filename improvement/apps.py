@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ImprovementConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "improvement"
+    verbose_name = "Improvement tracker"

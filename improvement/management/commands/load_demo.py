@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+from improvement.demo import load_demo
+
+
+class Command(BaseCommand):
+    help = "Load the Knowsley demo (authorities, inspections, sample plan, demo users). Idempotent."
+
+    def handle(self, *args, **options) -> None:
+        summary = load_demo(log=lambda line: self.stdout.write(line))
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (sample accounts):"))
+        for user in summary.users:
+            self.stdout.write(f"  {user.role:<15} username: {user.username:<8} "
+                              f"password: {user.password}")

@@ -1,0 +1,27 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from improvement import roles
+from tests.factories import LeaderFactory, OwnerFactory, UserFactory
+
+
+@pytest.fixture
+def owner(db):
+    return OwnerFactory(username="owner")
+
+
+@pytest.fixture
+def leader(db):
+    return LeaderFactory(username="leader")
+
+
+@pytest.fixture
+def administrator(db):
+    user = UserFactory(username="administrator", is_staff=True, is_superuser=True)
+    user.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+    return user
+
+
+@pytest.fixture
+def board_viewer(db):
+    return UserFactory(username="board", role=roles.BOARD_VIEWER)
