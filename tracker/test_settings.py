@@ -17,3 +17,6 @@ STORAGES = {
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 AXES_ENABLED = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# Tests serve static files from the finders: there is no collectstatic output to read.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,132 @@
+"""Who may do what: every permission rule of the tracker, in one module.
+
+Pages check these with `user.has_perm(perm, obj)`; `access_*` helpers turn "may not see" into
+404 so that the existence of other authorities' records is not revealed. Roles are groups;
+scope is the user's authority (none means every authority).
+"""
+
+from __future__ import annotations
+
+import rules
+from django.apps import apps
+
+from improvement import roles
+
+# Roles
+
+
+def _in_group(name: str):
+    @rules.predicate(name=f"in_group:{name}")
+    def predicate(user) -> bool:
+        if not user.is_authenticated:
+            return False
+        # Cached per request object so one page does not ask the database once per check.
+        names = getattr(user, "_role_names", None)
+        if names is None:
+            names = set(user.groups.values_list("name", flat=True))
+            user._role_names = names
+        return name in names
+
+    return predicate
+
+
+@rules.predicate
+def is_superuser(user) -> bool:
+    return bool(user.is_authenticated and user.is_superuser)
+
+
+is_administrator = is_superuser | _in_group(roles.ADMINISTRATOR)
+is_senior_leader = _in_group(roles.SENIOR_LEADER)
+is_board_viewer = _in_group(roles.BOARD_VIEWER)
+is_action_owner = _in_group(roles.ACTION_OWNER)
+has_any_role = is_administrator | is_senior_leader | is_board_viewer | is_action_owner
+is_leader_or_admin = is_administrator | is_senior_leader
+
+
+# Scope: national users (no authority) see every authority; others only their own.
+
+
+def _authority_id(obj) -> int | None:
+    from improvement.models import Action, Authority, DueDateChange, Inspection
+
+    if isinstance(obj, Authority):
+        return obj.pk
+    if isinstance(obj, Action | Inspection):
+        return obj.authority_id
+    if isinstance(obj, DueDateChange):
+        return obj.action.authority_id
+    return getattr(obj, "authority_id", None)
+
+
+@rules.predicate
+def in_scope(user, obj) -> bool:
+    if obj is None or not user.is_authenticated:
+        return False
+    return user.authority_id is None or user.authority_id == _authority_id(obj)
+
+
+# Ownership
+
+
+@rules.predicate
+def owns_action(user, action) -> bool:
+    return action is not None and action.owner_id == user.pk
+
+
+@rules.predicate
+def leads_actions_team(user, action) -> bool:
+    return action is not None and action.team_id is not None and action.team.lead_id == user.pk
+
+
+@rules.predicate
+def action_is_open(user, action) -> bool:
+    return action is not None and not action.is_closed
+
+
+@rules.predicate
+def did_not_request(user, change) -> bool:
+    return change is not None and change.requested_by_id != user.pk
+
+
+@rules.predicate
+def does_not_own_action(user, action) -> bool:
+    return action is not None and action.owner_id != user.pk
+
+
+may_see = has_any_role & in_scope
+may_update_action = in_scope & action_is_open & (
+    is_administrator | (is_action_owner & (owns_action | leads_actions_team))
+    | (is_senior_leader & owns_action)
+)
+
+rules.add_perm("improvement.see_authority", may_see)
+rules.add_perm("improvement.see_inspection", may_see)
+rules.add_perm("improvement.see_action", may_see)
+rules.add_perm("improvement.update_action", may_update_action)
+# Separation of duties: nobody approves their own deadline or signs off their own action.
+rules.add_perm(
+    "improvement.decide_deadline", in_scope & is_leader_or_admin & did_not_request
+)
+rules.add_perm(
+    "improvement.sign_off_action",
+    in_scope & is_leader_or_admin & (is_administrator | does_not_own_action),
+)
+rules.add_perm("improvement.import_report", is_administrator)
+rules.add_perm("improvement.see_dashboard", has_any_role)
+rules.add_perm("improvement.see_plan", has_any_role)
+# Workflow queues. Everyone with a role sees the slippage register (owners only what involves
+# them, see views/workflow.py); the sign-off queue is for those who sign off and the board.
+rules.add_perm("improvement.see_deadline_register", has_any_role)
+rules.add_perm("improvement.see_sign_off_queue", is_leader_or_admin | is_board_viewer)
+
+
+def _admin_model_permissions() -> None:
+    """The Administrator role may use every model in the Django admin."""
+    rules.add_perm("improvement", is_administrator)
+    for model in apps.get_app_config("improvement").get_models():
+        name = model._meta.model_name
+        for verb in ("add", "change", "delete", "view"):
+            rules.add_perm(f"improvement.{verb}_{name}", is_administrator)
+
+
+_admin_model_permissions()

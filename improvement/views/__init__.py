@@ -1,0 +1,1 @@
+"""Pages of the tracker, one module per area; each view checks permissions through access.py."""

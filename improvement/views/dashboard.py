@@ -1,0 +1,172 @@
+"""The leaders' dashboard: what is off track in one authority's plan, and the national list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from improvement import selectors_dashboard as reads
+from improvement.access import access_authority
+from improvement.models import Action, Authority, Inspection
+
+try:
+    from improvement.clock import action_plan_clock
+except ImportError:  # pragma: no cover - the clock module is written by another engineer
+    action_plan_clock = None
+
+# Shown where a chart draws a category, so colour is never the only cue: text is always present.
+STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
+RAG_COLOURS = {"red": "red", "amber": "amber", "green": "green", "blue": "blue"}
+IMPACT_COLOURS = {"not_assessed": "grey", "evidenced": "green", "closed_without_impact": "amber"}
+
+
+def _reverse_or_none(name: str, **kwargs) -> str | None:
+    # The action list and inspection pages are built separately; until their routes exist the
+    # dashboard shows plain numbers rather than failing.
+    try:
+        return reverse(name, **kwargs)
+    except NoReverseMatch:
+        return None
+
+
+class ActionLinks:
+    """Builds links to the action list filtered to exactly the actions a count is about."""
+
+    def __init__(self, authority: Authority):
+        self.base = _reverse_or_none("improvement:action-list")
+        self.authority = authority
+
+    def __call__(self, **params) -> str | None:
+        if self.base is None:
+            return None
+        return f"{self.base}?{urlencode({'authority': self.authority.pk, **params})}"
+
+
+def _chart_rows(counts, prefix, choices, colours, link, param) -> list[dict]:
+    total = sum(counts[f"{prefix}_{value}"] for value in choices.values) or 1
+    return [
+        {
+            "label": label,
+            "count": counts[f"{prefix}_{value}"],
+            "percent": round(counts[f"{prefix}_{value}"] * 100 / total),
+            "colour": colours[value],
+            "href": link(**{param: value}),
+        }
+        for value, label in choices.choices
+    ]
+
+
+def _clock(inspections: list[Inspection], today: dt.date):
+    ofsted = [i for i in inspections if i.is_ofsted]
+    if not ofsted:
+        return None, None
+    latest = ofsted[-1]
+    if action_plan_clock is None:
+        return latest, None
+    return latest, action_plan_clock(latest, today)
+
+
+def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> list[dict]:
+    rows = []
+    for action in actions:
+        if stale:
+            days = (today - timezone.localtime(action.last_update).date()).days
+        else:
+            days = (today - action.due_date).days
+        rows.append({"action": action, "days": days})
+    return rows
+
+
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """An authority's users go to their dashboard; national users choose an authority."""
+    user = request.user
+    if not user.has_perm("improvement.see_dashboard"):
+        raise PermissionDenied
+    if user.authority_id is not None:
+        return redirect("improvement:dashboard-authority", pk=user.authority_id)
+    authorities = list(reads.dashboard_authorities(today=timezone.localdate()))
+    return render(request, "improvement/dashboard_national.html", {"authorities": authorities})
+
+
+def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
+    """One honest page for an improvement board: what is off track, gaps, outcomes, history."""
+    authority = access_authority(request.user, pk)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    link = ActionLinks(authority)
+
+    counts = reads.dashboard_action_counts(authority=authority, today=today, now=now)
+    inspections = reads.dashboard_inspections(authority=authority)
+    clock_inspection, clock = _clock(inspections, today)
+
+    headline = [
+        ("overdue", "Overdue", "due date passed, not delivered", link(overdue=1)),
+        ("due_soon", "Due in the next 30 days", "not yet delivered", link(due_within=30)),
+        ("stale", "No update for 30 days", "open, no progress note", link(stale=1)),
+        ("slipped", "Slipped", "deadline moved twice or more", link(slipped=1)),
+        (
+            "awaiting_sign_off",
+            "Awaiting impact sign-off",
+            "delivered, impact not yet assessed",
+            link(awaiting_sign_off=1),
+        ),
+        (
+            "pending_deadline_changes",
+            "Deadline changes to decide",
+            "requests awaiting a decision",
+            _reverse_or_none("improvement:deadline-requests"),
+        ),
+    ]
+    context = {
+        "authority": authority,
+        "today": today,
+        "counts": counts,
+        "headline": [
+            {"key": key, "label": label, "hint": hint, "count": counts[key], "href": href}
+            for key, label, hint, href in headline
+        ],
+        "all_actions_href": link(),
+        "status_rows": _chart_rows(
+            counts, "status", Action.DeliveryStatus, STATUS_COLOURS, link, "status"
+        ),
+        "rag_rows": _chart_rows(counts, "rag", Action.Rag, RAG_COLOURS, link, "rag"),
+        "impact_rows": _chart_rows(
+            counts, "impact", Action.ImpactStatus, IMPACT_COLOURS, link, "impact"
+        ),
+        "overdue_rows": _exception_rows(
+            reads.dashboard_overdue_actions(authority=authority, today=today),
+            today=today,
+            stale=False,
+        ),
+        "stale_rows": _exception_rows(
+            reads.dashboard_stale_actions(authority=authority, now=now), today=today, stale=True
+        ),
+        "overdue_href": link(overdue=1),
+        "stale_href": link(stale=1),
+        "inspections": inspections,
+        "latest_inspection": inspections[-1] if inspections else None,
+        "plan_gaps": reads.dashboard_plan_gaps(
+            inspections=reads.current_inspections(inspections)
+        ),
+        "inspection_detail_available": _reverse_or_none(
+            "improvement:inspection-detail", kwargs={"pk": 1}
+        )
+        is not None,
+        "measures": reads.dashboard_measures(authority=authority),
+        "themes": [
+            {"item": item, "href": link(theme=item.theme.slug)}
+            for item in reads.dashboard_recurring_themes(
+                authority=authority, inspections=inspections
+            )
+        ],
+        "clock_inspection": clock_inspection,
+        "clock": clock,
+        "clock_available": action_plan_clock is not None,
+    }
+    return render(request, "improvement/dashboard.html", context)

@@ -1,0 +1,102 @@
+"""The Knowsley demo loads the real history, the 2021 report in full and a sample plan, once."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+
+from improvement.demo import DEMO_USERS, load_demo
+from improvement.models import (
+    Action,
+    Authority,
+    DueDateChange,
+    Evidence,
+    Finding,
+    ImprovementArea,
+    Inspection,
+    Judgement,
+    Measure,
+    MeasureValue,
+    ProgressNote,
+    User,
+)
+
+pytestmark = pytest.mark.django_db
+
+ANCHOR = dt.date(2026, 12, 1)
+MODELS = (Authority, Inspection, Judgement, Finding, ImprovementArea, Action, ProgressNote,
+          Evidence, DueDateChange, Measure, MeasureValue, User)
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_demo_loads_knowsley_history_and_the_2021_report_in_full():
+    load_demo(anchor=ANCHOR)
+    knowsley = Authority.objects.get(ons_code="E08000011")
+    assert Authority.objects.count() >= 150
+    kinds = list(knowsley.inspections.order_by("start_date", "publication_date")
+                 .values_list("kind", flat=True))
+    assert kinds[0] == "safeguarding_lac" and kinds.count("ilacs_standard") == 2
+    assert {"sif", "sif_reinspection", "send_area", "monitoring_visit"} <= set(kinds)
+    report = knowsley.inspections.get(start_date=dt.date(2021, 10, 11))
+    assert report.kind == "ilacs_standard" and report.end_date == dt.date(2021, 10, 22)
+    assert report.lead_inspectors == ["Paula Thomson-Jones"]
+    assert report.judgements.count() == 4
+    assert report.judgements.get(is_overall=True).grade == "requires_improvement_to_be_good"
+    assert report.improvement_areas.count() == 5
+    assert report.findings.count() == 41
+    assert list(report.findings.values_list("number", flat=True)) == list(range(1, 42))
+    first = report.findings.get(number=1)
+    assert first.section == (
+        "The experiences and progress of children who need help and protection"
+    )
+    assert first.text.startswith("Children who need support are identified")
+    assert report.findings.get(number=41).section.startswith("The impact of leaders")
+    sif = knowsley.inspections.get(kind="sif")
+    assert sif.judgements.get(is_overall=True).grade == "inadequate"
+    assert sif.lead_inspectors == ["Robert Hackeson"]
+
+
+def test_demo_plan_has_the_situations_a_leader_must_see():
+    load_demo(anchor=ANCHOR)
+    actions = Action.objects.filter(authority__ons_code="E08000011")
+    assert actions.count() >= 12 and all(a.is_sample for a in actions)
+    areas = ImprovementArea.objects.filter(inspection__start_date=dt.date(2021, 10, 11))
+    assert all(area.actions.exists() for area in areas)
+    assert actions.values("owner").distinct().count() >= 3
+    assert actions.values("team").distinct().count() >= 4
+    assert any(a.is_overdue(today=ANCHOR) for a in actions)
+    assert any(a.has_slipped for a in actions)
+    assert actions.filter(delivery_status="delivered", impact_status="not_assessed").exists()
+    assert actions.filter(impact_status="evidenced").exists()
+    assert ProgressNote.objects.filter(action__in=actions).count() >= 15
+    assert Evidence.objects.filter(action__in=actions).exists()
+    assert MeasureValue.objects.filter(measure__authority__ons_code="E08000011").count() >= 16
+    slipped = actions.get(reference="1.1")
+    assert slipped.due_date_change_count == 2 and slipped.original_due_date < slipped.due_date
+
+
+def test_demo_users_one_per_role_and_their_passwords_work(client):
+    load_demo(anchor=ANCHOR)
+    roles = {spec.role for spec in DEMO_USERS}
+    assert roles == {"Administrator", "Action owner", "Senior leader", "Board viewer"}
+    for spec in DEMO_USERS:
+        user = User.objects.get(username=spec.username)
+        assert user.check_password(spec.password)
+        assert user.groups.filter(name=spec.role).exists()
+
+
+def test_loading_twice_changes_nothing():
+    load_demo(anchor=ANCHOR)
+    before = counts()
+    load_demo(anchor=ANCHOR + dt.timedelta(days=3))
+    assert counts() == before
+
+
+def test_load_demo_command_prints_the_logins(capsys):
+    call_command("load_demo")
+    out = capsys.readouterr().out
+    for spec in DEMO_USERS:
+        assert spec.username in out and spec.password in out
