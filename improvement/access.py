@@ -19,14 +19,14 @@ def _access(user, queryset: QuerySet, pk: int, *, see: str, perm: str | None) ->
     return obj
 
 
-def access_action(user, pk: int, *, perm: str | None = None,
-                  queryset: QuerySet[Action] | None = None) -> Action:
+def access_action(
+    user, pk: int, *, perm: str | None = None, queryset: QuerySet[Action] | None = None
+) -> Action:
     queryset = queryset if queryset is not None else Action.objects.select_related("team")
     return _access(user, queryset, pk, see="improvement.see_action", perm=perm)
 
 
-def access_inspection(user, pk: int, *, queryset: QuerySet[Inspection] | None = None
-                      ) -> Inspection:
+def access_inspection(user, pk: int, *, queryset: QuerySet[Inspection] | None = None) -> Inspection:
     queryset = queryset if queryset is not None else Inspection.objects.all()
     return _access(user, queryset, pk, see="improvement.see_inspection", perm=None)
 

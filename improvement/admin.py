@@ -213,7 +213,20 @@ class ActionAdminForm(forms.ModelForm):
 
     class Meta:
         model = Action
-        fields = "__all__"
+        fields = (
+            "reference",
+            "title",
+            "description",
+            "improvement_areas",
+            "themes",
+            "owner",
+            "team",
+            "priority",
+            "start_date",
+            "due_date",
+            "success_measure",
+            "is_sample",
+        )
 
     def _post_clean(self) -> None:
         # Cross-row rules (one authority, team of that authority) are the service's to check.

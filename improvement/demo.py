@@ -30,6 +30,7 @@ KNOWSLEY_ONS_CODE = "E08000011"
 REPORT_2021 = DATA_DIR / "knowsley-ilacs-2021.txt"
 REPORT_2021_URL = "https://files.ofsted.gov.uk/v1/file/50173304"
 
+
 @dataclass(frozen=True)
 class DemoUser:
     username: str
@@ -43,18 +44,51 @@ class DemoUser:
 
 
 DEMO_USERS = (
-    DemoUser("admin", "demo-admin-2021", "Ros", "Ashworth", "Improvement programme manager",
-             roles.ADMINISTRATOR, is_staff=True, is_superuser=True),
-    DemoUser("owner", "demo-owner-2021", "Priya", "Shah", "Head of service, help and protection",
-             roles.ACTION_OWNER),
-    DemoUser("owner2", "demo-owner2-2021", "Daniel", "Hughes", "Team manager, leaving care",
-             roles.ACTION_OWNER),
-    DemoUser("partner", "demo-partner-2021", "Karen", "Doyle",
-             "Housing options manager (partner agency)", roles.ACTION_OWNER),
-    DemoUser("leader", "demo-leader-2021", "Alison", "Clarke",
-             "Director of children's services", roles.SENIOR_LEADER),
-    DemoUser("board", "demo-board-2021", "Jo", "Bennett", "Improvement board member",
-             roles.BOARD_VIEWER),
+    DemoUser(
+        "admin",
+        "demo-admin-2021",
+        "Ros",
+        "Ashworth",
+        "Improvement programme manager",
+        roles.ADMINISTRATOR,
+        is_staff=True,
+        is_superuser=True,
+    ),
+    DemoUser(
+        "owner",
+        "demo-owner-2021",
+        "Priya",
+        "Shah",
+        "Head of service, help and protection",
+        roles.ACTION_OWNER,
+    ),
+    DemoUser(
+        "owner2",
+        "demo-owner2-2021",
+        "Daniel",
+        "Hughes",
+        "Team manager, leaving care",
+        roles.ACTION_OWNER,
+    ),
+    DemoUser(
+        "partner",
+        "demo-partner-2021",
+        "Karen",
+        "Doyle",
+        "Housing options manager (partner agency)",
+        roles.ACTION_OWNER,
+    ),
+    DemoUser(
+        "leader",
+        "demo-leader-2021",
+        "Alison",
+        "Clarke",
+        "Director of children's services",
+        roles.SENIOR_LEADER,
+    ),
+    DemoUser(
+        "board", "demo-board-2021", "Jo", "Bennett", "Improvement board member", roles.BOARD_VIEWER
+    ),
 )
 
 
@@ -86,9 +120,13 @@ def _users(authority: Authority) -> dict[str, User]:
         user = User.objects.filter(username=spec.username).first()
         if user is None:
             user = User(
-                username=spec.username, first_name=spec.first_name, last_name=spec.last_name,
-                job_title=spec.job_title, email=f"{spec.username}@knowsley.example",
-                is_staff=spec.is_staff, is_superuser=spec.is_superuser,
+                username=spec.username,
+                first_name=spec.first_name,
+                last_name=spec.last_name,
+                job_title=spec.job_title,
+                email=f"{spec.username}@knowsley.example",
+                is_staff=spec.is_staff,
+                is_superuser=spec.is_superuser,
                 authority=authority,
             )
             user.set_password(spec.password)
@@ -102,82 +140,169 @@ def _users(authority: Authority) -> dict[str, User]:
 # (kind, start, end, published, lead inspectors, title, outcome, judgements as (area, grade))
 # Judgements with area None are the overall judgement.
 HISTORY = [
-    (Inspection.Kind.SAFEGUARDING_LAC, None, None, dt.date(2010, 3, 1), [],
-     "Inspection of safeguarding and looked after children services",
-     "Published March 2010 (day of publication not held).",
-     [("Overall effectiveness of safeguarding services", "good"),
-      ("Overall effectiveness of services for looked after children", "good")]),
-    (Inspection.Kind.SIF, dt.date(2014, 4, 29), dt.date(2014, 5, 21), dt.date(2014, 6, 30),
-     ["Robert Hackeson"],
-     "Inspection of services for children in need of help and protection, children looked "
-     "after and care leavers and Review of the effectiveness of the local safeguarding "
-     "children board", "",
-     [("Children who need help and protection", "inadequate"),
-      ("Children looked after and achieving permanence", "requires_improvement"),
-      ("Adoption performance", "inadequate"),
-      ("Experiences and progress of care leavers", "requires_improvement"),
-      ("Leadership, management and governance", "inadequate"),
-      ("The effectiveness of the Local Safeguarding Children Board", "inadequate"),
-      (None, "inadequate")]),
-    (Inspection.Kind.SIF_REINSPECTION, dt.date(2017, 3, 13), dt.date(2017, 3, 24),
-     dt.date(2017, 6, 13), ["Shirley Bailey"],
-     "Re-inspection of services for children in need of help and protection, children looked "
-     "after and care leavers", "",
-     [("Children who need help and protection", "requires_improvement"),
-      ("Children looked after and achieving permanence", "requires_improvement"),
-      ("Adoption performance", "good"),
-      ("Experiences and progress of care leavers", "good"),
-      ("Leadership, management and governance", "good"),
-      (None, "requires_improvement_to_be_good")]),
-    (Inspection.Kind.FOCUSED_VISIT, dt.date(2018, 10, 1), None, None, [],
-     "Focused visit: the front door",
-     "Progress since the re-inspection sustained and built on. Fieldwork in October 2018 "
-     "(exact dates not held in the demo data).", []),
-    (Inspection.Kind.FOCUSED_VISIT, dt.date(2020, 1, 1), None, None, [],
-     "Focused visit: children in need and subject to a child protection plan, private fostering",
-     "The pace of improvement has been slow. Fieldwork in January 2020 (exact dates not held).",
-     []),
-    (Inspection.Kind.SEND_AREA, dt.date(2022, 3, 14), dt.date(2022, 3, 18), None, [],
-     "Joint local area SEND inspection (2016 framework)",
-     "Written statement of action required.", []),
-    (Inspection.Kind.FOCUSED_VISIT, dt.date(2022, 10, 1), None, None, [],
-     "Focused visit: children in need and child protection",
-     "Quality of practice variable; a more effective response to children experiencing "
-     "domestic abuse and to disabled children. Fieldwork in October 2022 (exact dates not held).",
-     []),
-    (Inspection.Kind.FOCUSED_VISIT, dt.date(2024, 1, 31), dt.date(2024, 2, 1), None, [],
-     "Focused visit: care leavers and care-experienced young people",
-     "Progress made, but delivery of support varies.", []),
-    (Inspection.Kind.ILACS_STANDARD, dt.date(2024, 11, 18), dt.date(2024, 11, 29),
-     dt.date(2025, 1, 20), ["Rebekah Tucker"],
-     "Inspection of Knowsley local authority children's services", "",
-     [("The impact of leaders on social work practice with children and families", "inadequate"),
-      ("The experiences and progress of children who need help and protection", "inadequate"),
-      ("The experiences and progress of children in care", "requires_improvement_to_be_good"),
-      ("The experiences and progress of care leavers", "inadequate"),
-      (None, "inadequate")]),
-    (Inspection.Kind.MONITORING_VISIT, dt.date(2025, 9, 1), None, None, [],
-     "Monitoring visit 1: early help, assessments of children in need, referrals, section 47 "
-     "enquiries and out of hours", "Letter not yet published when the demo data was written.",
-     []),
+    (
+        Inspection.Kind.SAFEGUARDING_LAC,
+        None,
+        None,
+        dt.date(2010, 3, 1),
+        [],
+        "Inspection of safeguarding and looked after children services",
+        "Published March 2010 (day of publication not held).",
+        [
+            ("Overall effectiveness of safeguarding services", "good"),
+            ("Overall effectiveness of services for looked after children", "good"),
+        ],
+    ),
+    (
+        Inspection.Kind.SIF,
+        dt.date(2014, 4, 29),
+        dt.date(2014, 5, 21),
+        dt.date(2014, 6, 30),
+        ["Robert Hackeson"],
+        "Inspection of services for children in need of help and protection, children looked "
+        "after and care leavers and Review of the effectiveness of the local safeguarding "
+        "children board",
+        "",
+        [
+            ("Children who need help and protection", "inadequate"),
+            ("Children looked after and achieving permanence", "requires_improvement"),
+            ("Adoption performance", "inadequate"),
+            ("Experiences and progress of care leavers", "requires_improvement"),
+            ("Leadership, management and governance", "inadequate"),
+            ("The effectiveness of the Local Safeguarding Children Board", "inadequate"),
+            (None, "inadequate"),
+        ],
+    ),
+    (
+        Inspection.Kind.SIF_REINSPECTION,
+        dt.date(2017, 3, 13),
+        dt.date(2017, 3, 24),
+        dt.date(2017, 6, 13),
+        ["Shirley Bailey"],
+        "Re-inspection of services for children in need of help and protection, children looked "
+        "after and care leavers",
+        "",
+        [
+            ("Children who need help and protection", "requires_improvement"),
+            ("Children looked after and achieving permanence", "requires_improvement"),
+            ("Adoption performance", "good"),
+            ("Experiences and progress of care leavers", "good"),
+            ("Leadership, management and governance", "good"),
+            (None, "requires_improvement_to_be_good"),
+        ],
+    ),
+    (
+        Inspection.Kind.FOCUSED_VISIT,
+        dt.date(2018, 10, 1),
+        None,
+        None,
+        [],
+        "Focused visit: the front door",
+        "Progress since the re-inspection sustained and built on. Fieldwork in October 2018 "
+        "(exact dates not held in the demo data).",
+        [],
+    ),
+    (
+        Inspection.Kind.FOCUSED_VISIT,
+        dt.date(2020, 1, 1),
+        None,
+        None,
+        [],
+        "Focused visit: children in need and subject to a child protection plan, private fostering",
+        "The pace of improvement has been slow. Fieldwork in January 2020 (exact dates not held).",
+        [],
+    ),
+    (
+        Inspection.Kind.SEND_AREA,
+        dt.date(2022, 3, 14),
+        dt.date(2022, 3, 18),
+        None,
+        [],
+        "Joint local area SEND inspection (2016 framework)",
+        "Written statement of action required.",
+        [],
+    ),
+    (
+        Inspection.Kind.FOCUSED_VISIT,
+        dt.date(2022, 10, 1),
+        None,
+        None,
+        [],
+        "Focused visit: children in need and child protection",
+        "Quality of practice variable; a more effective response to children experiencing "
+        "domestic abuse and to disabled children. Fieldwork in October 2022 (exact dates not held).",
+        [],
+    ),
+    (
+        Inspection.Kind.FOCUSED_VISIT,
+        dt.date(2024, 1, 31),
+        dt.date(2024, 2, 1),
+        None,
+        [],
+        "Focused visit: care leavers and care-experienced young people",
+        "Progress made, but delivery of support varies.",
+        [],
+    ),
+    (
+        Inspection.Kind.ILACS_STANDARD,
+        dt.date(2024, 11, 18),
+        dt.date(2024, 11, 29),
+        dt.date(2025, 1, 20),
+        ["Rebekah Tucker"],
+        "Inspection of Knowsley local authority children's services",
+        "",
+        [
+            (
+                "The impact of leaders on social work practice with children and families",
+                "inadequate",
+            ),
+            ("The experiences and progress of children who need help and protection", "inadequate"),
+            ("The experiences and progress of children in care", "requires_improvement_to_be_good"),
+            ("The experiences and progress of care leavers", "inadequate"),
+            (None, "inadequate"),
+        ],
+    ),
+    (
+        Inspection.Kind.MONITORING_VISIT,
+        dt.date(2025, 9, 1),
+        None,
+        None,
+        [],
+        "Monitoring visit 1: early help, assessments of children in need, referrals, section 47 "
+        "enquiries and out of hours",
+        "Letter not yet published when the demo data was written.",
+        [],
+    ),
 ]
 
 # The significant weaknesses of the 2022 area SEND inspection, as summarised by the council.
 SEND_2022_AREAS = [
-    ("The lack of a universal 0 to 25 public health offer, leading to poor identification of "
-     "needs in children with SEND in the earliest years.", ["send"]),
+    (
+        "The lack of a universal 0 to 25 public health offer, leading to poor identification of "
+        "needs in children with SEND in the earliest years.",
+        ["send"],
+    ),
     ("Waiting times for neurodevelopmental assessment.", ["send"]),
-    ("Preparation for adulthood for young people with SEND.",
-     ["send", "transition-to-adult-services"]),
+    (
+        "Preparation for adulthood for young people with SEND.",
+        ["send", "transition-to-adult-services"],
+    ),
 ]
 # What the October 2022 focused visit found still needed to improve (sample wording).
 FV_2022_AREAS = [
-    ("Sample: the rigour and impact of management oversight, so that it considers the whole "
-     "story for the child and drives improvement.", ["management-oversight"]),
-    ("Sample: carrying learning from audit into practice in a timely way.",
-     ["audit-and-quality-assurance"]),
-    ("Sample: records of work and visits that are clear and up to date.",
-     ["assessment-and-planning"]),
+    (
+        "Sample: the rigour and impact of management oversight, so that it considers the whole "
+        "story for the child and drives improvement.",
+        ["management-oversight"],
+    ),
+    (
+        "Sample: carrying learning from audit into practice in a timely way.",
+        ["audit-and-quality-assurance"],
+    ),
+    (
+        "Sample: records of work and visits that are clear and up to date.",
+        ["assessment-and-planning"],
+    ),
 ]
 
 
@@ -189,13 +314,22 @@ def _load_history(authority: Authority, themes: dict[str, Theme]) -> None:
         if exists:
             continue
         inspection = services.inspection_create(
-            authority=authority, kind=kind, start_date=start, end_date=end,
-            publication_date=published, lead_inspectors=leads, title=title, outcome=outcome,
+            authority=authority,
+            kind=kind,
+            start_date=start,
+            end_date=end,
+            publication_date=published,
+            lead_inspectors=leads,
+            title=title,
+            outcome=outcome,
         )
         for position, (area, grade) in enumerate(judgements):
             services.judgement_add(
-                inspection=inspection, area=area or "Overall effectiveness", grade=grade,
-                is_overall=area is None, position=position,
+                inspection=inspection,
+                area=area or "Overall effectiveness",
+                grade=grade,
+                is_overall=area is None,
+                position=position,
             )
         extra = {
             (Inspection.Kind.SEND_AREA, dt.date(2022, 3, 14)): SEND_2022_AREAS,
@@ -227,19 +361,25 @@ def _load_report_2021(authority: Authority, themes: dict[str, Theme]) -> Inspect
     )
     for position, judgement in enumerate(report["judgements"]):
         services.judgement_add(
-            inspection=inspection, area=judgement["area"],
-            grade=_grade_value(judgement["grade"]), position=position,
+            inspection=inspection,
+            area=judgement["area"],
+            grade=_grade_value(judgement["grade"]),
+            position=position,
         )
     if report["overall_effectiveness"]:
         services.judgement_add(
-            inspection=inspection, area="Overall effectiveness",
-            grade=_grade_value(report["overall_effectiveness"]), is_overall=True,
+            inspection=inspection,
+            area="Overall effectiveness",
+            grade=_grade_value(report["overall_effectiveness"]),
+            is_overall=True,
             position=len(report["judgements"]),
         )
     findings = {}
     for paragraph in report["paragraphs"]:
         findings[paragraph["number"]] = services.finding_add(
-            inspection=inspection, number=paragraph["number"], section=paragraph["section"],
+            inspection=inspection,
+            number=paragraph["number"],
+            section=paragraph["section"],
             text=paragraph["text"],
             themes=[themes[s] for s in suggest_themes(paragraph["text"]) if s in themes],
         )
@@ -248,7 +388,9 @@ def _load_report_2021(authority: Authority, themes: dict[str, Theme]) -> Inspect
     for position, area in enumerate(report["improvement_areas"], start=1):
         numbers = supporting[position - 1] if position <= len(supporting) else []
         services.improvement_area_add(
-            inspection=inspection, position=position, text=area["text"],
+            inspection=inspection,
+            position=position,
+            text=area["text"],
             framework_tag=area.get("framework_tag") or "",
             supporting_findings=[findings[n] for n in numbers if n in findings],
             themes=[themes[s] for s in suggest_themes(area["text"]) if s in themes],
@@ -296,169 +438,392 @@ TEAMS = [
 
 ACTIONS = [
     SampleAction(
-        "1.1", 1, "Every care leaver has a current, co-produced pathway plan", "owner2",
-        "Leaving care service", -240, -20, Action.DeliveryStatus.IN_PROGRESS, Action.Rag.RED,
+        "1.1",
+        1,
+        "Every care leaver has a current, co-produced pathway plan",
+        "owner2",
+        "Leaving care service",
+        -240,
+        -20,
+        Action.DeliveryStatus.IN_PROGRESS,
+        Action.Rag.RED,
         "90% of care leavers have a pathway plan reviewed in the last 6 months and audited as "
         "good; care leavers tell us their plan reflects what matters to them.",
         ("care-leavers",),
-        notes=((-200, "Pathway plan template rewritten with the Children in Care Council.",
-                Action.DeliveryStatus.IN_PROGRESS, None),
-               (-120, "Audit of 40 plans: 18 good. Agency personal advisers leaving; slower than "
-                      "planned.", None, Action.Rag.AMBER),
-               (-45, "Two PA vacancies still open; 64% of plans in date. Asked for more time.",
-                None, Action.Rag.RED)),
-        slips=((-100, -60, "Recruitment of two personal advisers took longer than planned."),
-               (-50, -20, "Interim PAs started late; audit rerun moved to next quarter.")),
-        milestones=(("Template co-produced with care leavers", -190, True),
-                    ("All PAs trained on the new template", -130, True),
-                    ("Re-audit of 40 pathway plans", 10, False)),
-        links=(("Pathway plan audit summary (sample link)",
-                "https://www.knowsley.gov.uk/sample/pathway-plan-audit"),),
+        notes=(
+            (
+                -200,
+                "Pathway plan template rewritten with the Children in Care Council.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                None,
+            ),
+            (
+                -120,
+                "Audit of 40 plans: 18 good. Agency personal advisers leaving; slower than "
+                "planned.",
+                None,
+                Action.Rag.AMBER,
+            ),
+            (
+                -45,
+                "Two PA vacancies still open; 64% of plans in date. Asked for more time.",
+                None,
+                Action.Rag.RED,
+            ),
+        ),
+        slips=(
+            (-100, -60, "Recruitment of two personal advisers took longer than planned."),
+            (-50, -20, "Interim PAs started late; audit rerun moved to next quarter."),
+        ),
+        milestones=(
+            ("Template co-produced with care leavers", -190, True),
+            ("All PAs trained on the new template", -130, True),
+            ("Re-audit of 40 pathway plans", 10, False),
+        ),
+        links=(
+            (
+                "Pathway plan audit summary (sample link)",
+                "https://www.knowsley.gov.uk/sample/pathway-plan-audit",
+            ),
+        ),
         priority=Action.Priority.HIGH,
     ),
     SampleAction(
-        "1.2", 1, "Secure suitable accommodation for every care leaver", "partner",
-        "Housing options", -220, 45, Action.DeliveryStatus.IN_PROGRESS, Action.Rag.AMBER,
+        "1.2",
+        1,
+        "Secure suitable accommodation for every care leaver",
+        "partner",
+        "Housing options",
+        -220,
+        45,
+        Action.DeliveryStatus.IN_PROGRESS,
+        Action.Rag.AMBER,
         "No care leaver placed in bed and breakfast; 92% in suitable accommodation.",
         ("care-leavers", "homeless-16-17"),
-        notes=((-180, "Joint housing protocol signed by the council and registered providers.",
-                Action.DeliveryStatus.IN_PROGRESS, Action.Rag.GREEN),
-               (-40, "Six new supported-lodgings places; two young people still in B&B this "
-                     "month.", None, Action.Rag.AMBER)),
-        milestones=(("Joint housing protocol signed", -170, True),
-                    ("Supported lodgings scheme expanded to 12 places", 30, False)),
+        notes=(
+            (
+                -180,
+                "Joint housing protocol signed by the council and registered providers.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                Action.Rag.GREEN,
+            ),
+            (
+                -40,
+                "Six new supported-lodgings places; two young people still in B&B this month.",
+                None,
+                Action.Rag.AMBER,
+            ),
+        ),
+        milestones=(
+            ("Joint housing protocol signed", -170, True),
+            ("Supported lodgings scheme expanded to 12 places", 30, False),
+        ),
     ),
     SampleAction(
-        "1.3", 1, "Corporate parenting board scrutinises care leavers' outcomes each quarter",
-        "leader", "Leaving care service", -230, -100, Action.DeliveryStatus.DELIVERED,
+        "1.3",
+        1,
+        "Corporate parenting board scrutinises care leavers' outcomes each quarter",
+        "leader",
+        "Leaving care service",
+        -230,
+        -100,
+        Action.DeliveryStatus.DELIVERED,
         Action.Rag.GREEN,
         "Board minutes show challenge on care leavers' education, employment and housing, and "
         "the actions it set are followed up.",
         ("corporate-parenting", "care-leavers"),
-        notes=((-150, "New scorecard in use; board challenged EET figures.",
-                Action.DeliveryStatus.DELIVERED, None),),
-        links=(("Corporate parenting board minutes (sample link)",
-                "https://www.knowsley.gov.uk/sample/cpb-minutes"),),
+        notes=(
+            (
+                -150,
+                "New scorecard in use; board challenged EET figures.",
+                Action.DeliveryStatus.DELIVERED,
+                None,
+            ),
+        ),
+        links=(
+            (
+                "Corporate parenting board minutes (sample link)",
+                "https://www.knowsley.gov.uk/sample/cpb-minutes",
+            ),
+        ),
         close="evidenced",
     ),
     SampleAction(
-        "1.4", 1, "Care leavers in education, employment or training: personal offer", "owner2",
-        "Leaving care service", -160, 20, Action.DeliveryStatus.DELIVERED, Action.Rag.GREEN,
+        "1.4",
+        1,
+        "Care leavers in education, employment or training: personal offer",
+        "owner2",
+        "Leaving care service",
+        -160,
+        20,
+        Action.DeliveryStatus.DELIVERED,
+        Action.Rag.GREEN,
         "60% of 19-21 year old care leavers in education, employment or training.",
         ("care-leavers",),
-        notes=((-120, "Apprenticeship ring-fence agreed with the council's HR service.",
-                Action.DeliveryStatus.IN_PROGRESS, None),
-               (-30, "Local offer published and every care leaver written to.",
-                Action.DeliveryStatus.DELIVERED, None)),
+        notes=(
+            (
+                -120,
+                "Apprenticeship ring-fence agreed with the council's HR service.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                None,
+            ),
+            (
+                -30,
+                "Local offer published and every care leaver written to.",
+                Action.DeliveryStatus.DELIVERED,
+                None,
+            ),
+        ),
     ),
     SampleAction(
-        "2.1", 2, "Domestic abuse practice standard and training for all social workers",
-        "owner", "Help and protection", -210, -10, Action.DeliveryStatus.DELIVERED,
+        "2.1",
+        2,
+        "Domestic abuse practice standard and training for all social workers",
+        "owner",
+        "Help and protection",
+        -210,
+        -10,
+        Action.DeliveryStatus.DELIVERED,
         Action.Rag.GREEN,
         "Audits show safety plans address the perpetrator's behaviour, not only the mother's "
         "actions, in 80% of domestic abuse cases.",
         ("domestic-abuse", "assessment-and-planning"),
-        notes=((-190, "Safe and Together training commissioned.",
-                Action.DeliveryStatus.IN_PROGRESS, None),
-               (-20, "All 96 social workers trained; practice standard published.",
-                Action.DeliveryStatus.DELIVERED, None)),
-        milestones=(("Training commissioned", -180, True), ("All social workers trained", -25,
-                                                             True)),
-        links=(("Domestic abuse practice standard (sample link)",
-                "https://www.knowsley.gov.uk/sample/da-practice-standard"),),
+        notes=(
+            (
+                -190,
+                "Safe and Together training commissioned.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                None,
+            ),
+            (
+                -20,
+                "All 96 social workers trained; practice standard published.",
+                Action.DeliveryStatus.DELIVERED,
+                None,
+            ),
+        ),
+        milestones=(
+            ("Training commissioned", -180, True),
+            ("All social workers trained", -25, True),
+        ),
+        links=(
+            (
+                "Domestic abuse practice standard (sample link)",
+                "https://www.knowsley.gov.uk/sample/da-practice-standard",
+            ),
+        ),
     ),
     SampleAction(
-        "2.2", 2, "Outcome-focused child in need and child protection plans", "owner",
-        "Help and protection", -200, 60, Action.DeliveryStatus.IN_PROGRESS, Action.Rag.AMBER,
+        "2.2",
+        2,
+        "Outcome-focused child in need and child protection plans",
+        "owner",
+        "Help and protection",
+        -200,
+        60,
+        Action.DeliveryStatus.IN_PROGRESS,
+        Action.Rag.AMBER,
         "70% of plans audited as outcome-focused (baseline 38%).",
         ("assessment-and-planning",),
-        notes=((-150, "New plan template live in the case recording system.",
-                Action.DeliveryStatus.IN_PROGRESS, Action.Rag.GREEN),
-               (-50, "Dip sample: 49% outcome-focused; coaching sessions for managers planned.",
-                None, Action.Rag.AMBER)),
+        notes=(
+            (
+                -150,
+                "New plan template live in the case recording system.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                Action.Rag.GREEN,
+            ),
+            (
+                -50,
+                "Dip sample: 49% outcome-focused; coaching sessions for managers planned.",
+                None,
+                Action.Rag.AMBER,
+            ),
+        ),
     ),
     SampleAction(
-        "2.3", 2, "Management oversight that tests whether children's lives are improving",
-        "owner", "Quality assurance and practice improvement", -200, 14,
-        Action.DeliveryStatus.IN_PROGRESS, Action.Rag.AMBER,
+        "2.3",
+        2,
+        "Management oversight that tests whether children's lives are improving",
+        "owner",
+        "Quality assurance and practice improvement",
+        -200,
+        14,
+        Action.DeliveryStatus.IN_PROGRESS,
+        Action.Rag.AMBER,
         "Supervision records show reflection on progress against the plan for 75% of children "
         "audited; not just visits and meetings held.",
-        ("management-oversight",), priority=Action.Priority.HIGH,
+        ("management-oversight",),
+        priority=Action.Priority.HIGH,
         notes=((-170, "Supervision policy revised.", Action.DeliveryStatus.IN_PROGRESS, None),),
     ),
     SampleAction(
-        "2.4", 2, "Joint response to domestic abuse notifications with the police", "owner",
-        "Merseyside Police public protection unit", -180, -35, Action.DeliveryStatus.NOT_STARTED,
+        "2.4",
+        2,
+        "Joint response to domestic abuse notifications with the police",
+        "owner",
+        "Merseyside Police public protection unit",
+        -180,
+        -35,
+        Action.DeliveryStatus.NOT_STARTED,
         Action.Rag.RED,
         "Domestic abuse notifications screened jointly within 24 hours.",
         ("domestic-abuse", "partnership-working"),
     ),
     SampleAction(
-        "2.5", 2, "Learning from audit carried into practice within a month", "leader",
-        "Quality assurance and practice improvement", -190, 90, Action.DeliveryStatus.IN_PROGRESS,
+        "2.5",
+        2,
+        "Learning from audit carried into practice within a month",
+        "leader",
+        "Quality assurance and practice improvement",
+        -190,
+        90,
+        Action.DeliveryStatus.IN_PROGRESS,
         Action.Rag.GREEN,
         "Each audit's actions tracked to completion; re-audit shows improvement in 3 months.",
         ("audit-and-quality-assurance",),
-        notes=((-40, "Monthly practice learning bulletin started.",
-                Action.DeliveryStatus.IN_PROGRESS, None),),
+        notes=(
+            (
+                -40,
+                "Monthly practice learning bulletin started.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                None,
+            ),
+        ),
     ),
     SampleAction(
-        "3.1", 3, "Joint assessment protocol for 16 and 17 year olds who present as homeless",
-        "partner", "Housing options", -200, -5, Action.DeliveryStatus.IN_PROGRESS,
+        "3.1",
+        3,
+        "Joint assessment protocol for 16 and 17 year olds who present as homeless",
+        "partner",
+        "Housing options",
+        -200,
+        -5,
+        Action.DeliveryStatus.IN_PROGRESS,
         Action.Rag.AMBER,
         "Every 16-17 year old who presents as homeless has a joint assessment within 10 working "
         "days and is told of their right to become looked after.",
         ("homeless-16-17",),
-        notes=((-160, "Draft protocol shared with housing.", Action.DeliveryStatus.IN_PROGRESS,
-                None),),
+        notes=(
+            (-160, "Draft protocol shared with housing.", Action.DeliveryStatus.IN_PROGRESS, None),
+        ),
         slips=((-30, -5, "Housing legal review of the protocol took longer than expected."),),
     ),
     SampleAction(
-        "4.1", 4, "Raise awareness of private fostering and assess every notification on time",
-        "owner", "Early help and front door", -190, 30, Action.DeliveryStatus.IN_PROGRESS,
+        "4.1",
+        4,
+        "Raise awareness of private fostering and assess every notification on time",
+        "owner",
+        "Early help and front door",
+        -190,
+        30,
+        Action.DeliveryStatus.IN_PROGRESS,
         Action.Rag.GREEN,
         "All private fostering notifications assessed within 42 days; notifications rise from "
         "schools and GPs.",
         ("private-fostering",),
-        notes=((-100, "Awareness campaign with schools and GP practices.",
-                Action.DeliveryStatus.IN_PROGRESS, None),
-               (-8, "Three new notifications this quarter, all assessed in time.", None, None)),
+        notes=(
+            (
+                -100,
+                "Awareness campaign with schools and GP practices.",
+                Action.DeliveryStatus.IN_PROGRESS,
+                None,
+            ),
+            (-8, "Three new notifications this quarter, all assessed in time.", None, None),
+        ),
     ),
     SampleAction(
-        "5.1", 5, "Transition planning from age 14 for disabled children", "owner",
-        "Adult social care transitions", -180, 120, Action.DeliveryStatus.NOT_STARTED,
+        "5.1",
+        5,
+        "Transition planning from age 14 for disabled children",
+        "owner",
+        "Adult social care transitions",
+        -180,
+        120,
+        Action.DeliveryStatus.NOT_STARTED,
         Action.Rag.AMBER,
         "Every disabled child likely to need adult services has a transition plan by 16.",
         ("transition-to-adult-services", "send"),
     ),
     SampleAction(
-        "5.2", 5, "Joint transitions panel with adult social care", "owner2",
-        "Adult social care transitions", -170, -50, Action.DeliveryStatus.DELIVERED,
+        "5.2",
+        5,
+        "Joint transitions panel with adult social care",
+        "owner2",
+        "Adult social care transitions",
+        -170,
+        -50,
+        Action.DeliveryStatus.DELIVERED,
         Action.Rag.GREEN,
         "Panel reviews every young person from 17 and a half; no gap in support at 18.",
         ("transition-to-adult-services",),
-        notes=((-60, "Panel meets monthly; terms of reference agreed.",
-                Action.DeliveryStatus.DELIVERED, None),),
+        notes=(
+            (
+                -60,
+                "Panel meets monthly; terms of reference agreed.",
+                Action.DeliveryStatus.DELIVERED,
+                None,
+            ),
+        ),
         close="without",
     ),
 ]
 
 MEASURES = [
-    ("Care leavers in suitable accommodation", "percent", "up", "78", "92",
-     ["1.2"], ["80", "83", "85", "84"]),
-    ("Care leavers aged 19-21 in education, employment or training", "percent", "up", "45", "60",
-     ["1.4"], ["46", "49", "52", "55"]),
-    ("Child protection plans audited as outcome-focused", "percent", "up", "38", "70",
-     ["2.2", "2.3"], ["41", "44", "47", "49"]),
-    ("Re-referrals within 12 months", "percent", "down", "24", "18", ["2.1", "2.4"],
-     ["24", "23", "22", "22"]),
-    ("Days from homeless presentation to joint assessment (median)", "days", "down", "21", "10",
-     ["3.1"], ["19", "17", "15", "14"]),
+    (
+        "Care leavers in suitable accommodation",
+        "percent",
+        "up",
+        "78",
+        "92",
+        ["1.2"],
+        ["80", "83", "85", "84"],
+    ),
+    (
+        "Care leavers aged 19-21 in education, employment or training",
+        "percent",
+        "up",
+        "45",
+        "60",
+        ["1.4"],
+        ["46", "49", "52", "55"],
+    ),
+    (
+        "Child protection plans audited as outcome-focused",
+        "percent",
+        "up",
+        "38",
+        "70",
+        ["2.2", "2.3"],
+        ["41", "44", "47", "49"],
+    ),
+    (
+        "Re-referrals within 12 months",
+        "percent",
+        "down",
+        "24",
+        "18",
+        ["2.1", "2.4"],
+        ["24", "23", "22", "22"],
+    ),
+    (
+        "Days from homeless presentation to joint assessment (median)",
+        "days",
+        "down",
+        "21",
+        "10",
+        ["3.1"],
+        ["19", "17", "15", "14"],
+    ),
 ]
 
 
-def _load_plan(authority: Authority, inspection: Inspection, users: dict[str, User],
-               themes: dict[str, Theme], anchor: dt.date) -> int:
+def _load_plan(
+    authority: Authority,
+    inspection: Inspection,
+    users: dict[str, User],
+    themes: dict[str, Theme],
+    anchor: dt.date,
+) -> int:
     teams = {}
     for name, kind, lead in TEAMS:
         team = Team.objects.filter(authority=authority, name=name).first()
@@ -489,28 +854,46 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
     first_due = spec.slips[0][1] - 30 if spec.slips else spec.due
     first_due = max(first_due, spec.start + 30)
     action = services.action_create(
-        reference=spec.reference, title=spec.title, improvement_areas=[areas[spec.area]],
-        owner=users[spec.owner], team=teams[spec.team], start_date=_day(anchor, spec.start),
-        due_date=_day(anchor, first_due), success_measure=spec.success,
-        description="Sample action written for the demo.", priority=spec.priority,
-        themes=[themes[s] for s in spec.themes], is_sample=True,
+        reference=spec.reference,
+        title=spec.title,
+        improvement_areas=[areas[spec.area]],
+        owner=users[spec.owner],
+        team=teams[spec.team],
+        start_date=_day(anchor, spec.start),
+        due_date=_day(anchor, first_due),
+        success_measure=spec.success,
+        description="Sample action written for the demo.",
+        priority=spec.priority,
+        themes=[themes[s] for s in spec.themes],
+        is_sample=True,
     )
     for title, due, done in spec.milestones:
         services.milestone_add(
-            action=action, title=title, due_date=_day(anchor, due),
+            action=action,
+            title=title,
+            due_date=_day(anchor, due),
             completed_on=_day(anchor, due) if done else None,
         )
     for asked, new_due, reason in spec.slips:
         change = services.due_date_change_request(
-            action=action, requested_by=users[spec.owner], new_date=_day(anchor, new_due),
-            reason=reason, today=_day(anchor, asked),
+            action=action,
+            requested_by=users[spec.owner],
+            new_date=_day(anchor, new_due),
+            reason=reason,
+            today=_day(anchor, asked),
         )
         services.due_date_change_decide(change=change, decided_by=users["leader"], approve=True)
         action.refresh_from_db()
     for day, text, status, rag in spec.notes:
         services.action_record_progress(
-            action=action, author=users[spec.owner], expected_version=action.version,
-            text=text, delivery_status=status, rag=rag, is_sample=True, at=_at(anchor, day),
+            action=action,
+            author=users[spec.owner],
+            expected_version=action.version,
+            text=text,
+            delivery_status=status,
+            rag=rag,
+            is_sample=True,
+            at=_at(anchor, day),
         )
     for title, url in spec.links:
         services.evidence_add_link(
@@ -518,7 +901,9 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
         )
     if spec.close:
         services.action_sign_off(
-            action=action, by=users["leader"], expected_version=action.version,
+            action=action,
+            by=users["leader"],
+            expected_version=action.version,
             impact_evidenced=spec.close == "evidenced",
             note="Sample sign-off: board minutes show the change in practice."
             if spec.close == "evidenced"
@@ -532,15 +917,23 @@ def _load_measures(authority: Authority, users: dict[str, User], anchor: dt.date
         if authority.measures.filter(name=name).exists():
             continue
         measure = services.measure_create(
-            authority=authority, name=name, unit=unit, direction=direction,
-            baseline_value=Decimal(baseline), baseline_date=_day(anchor, -240),
-            target_value=Decimal(target), target_date=_day(anchor, 180),
+            authority=authority,
+            name=name,
+            unit=unit,
+            direction=direction,
+            baseline_value=Decimal(baseline),
+            baseline_date=_day(anchor, -240),
+            target_value=Decimal(target),
+            target_date=_day(anchor, 180),
             actions=Action.objects.filter(authority=authority, reference__in=refs),
         )
         for index, value in enumerate(values):
             services.measure_record_value(
-                measure=measure, recorded_on=_day(anchor, -180 + index * 45),
-                value=Decimal(value), recorded_by=users["admin"], is_sample=True,
+                measure=measure,
+                recorded_on=_day(anchor, -180 + index * 45),
+                value=Decimal(value),
+                recorded_by=users["admin"],
+                is_sample=True,
                 note="Sample value.",
             )
 
@@ -553,8 +946,9 @@ class DemoSummary:
 
 
 @transaction.atomic
-def load_demo(*, anchor: dt.date | None = None,
-              log: Callable[[str], None] = lambda _: None) -> DemoSummary:
+def load_demo(
+    *, anchor: dt.date | None = None, log: Callable[[str], None] = lambda _: None
+) -> DemoSummary:
     anchor = anchor or timezone.localdate()
     authorities_created = load_authorities()
     log(f"Authorities: {Authority.objects.count()} ({authorities_created} new)")

@@ -94,9 +94,14 @@ def does_not_own_action(user, action) -> bool:
 
 
 may_see = has_any_role & in_scope
-may_update_action = in_scope & action_is_open & (
-    is_administrator | (is_action_owner & (owns_action | leads_actions_team))
-    | (is_senior_leader & owns_action)
+may_update_action = (
+    in_scope
+    & action_is_open
+    & (
+        is_administrator
+        | (is_action_owner & (owns_action | leads_actions_team))
+        | (is_senior_leader & owns_action)
+    )
 )
 
 rules.add_perm("improvement.see_authority", may_see)
@@ -104,9 +109,7 @@ rules.add_perm("improvement.see_inspection", may_see)
 rules.add_perm("improvement.see_action", may_see)
 rules.add_perm("improvement.update_action", may_update_action)
 # Separation of duties: nobody approves their own deadline or signs off their own action.
-rules.add_perm(
-    "improvement.decide_deadline", in_scope & is_leader_or_admin & did_not_request
-)
+rules.add_perm("improvement.decide_deadline", in_scope & is_leader_or_admin & did_not_request)
 rules.add_perm(
     "improvement.sign_off_action",
     in_scope & is_leader_or_admin & (is_administrator | does_not_own_action),
@@ -114,9 +117,10 @@ rules.add_perm(
 rules.add_perm("improvement.import_report", is_administrator)
 rules.add_perm("improvement.see_dashboard", has_any_role)
 rules.add_perm("improvement.see_plan", has_any_role)
-# Workflow queues. Everyone with a role sees the slippage register (owners only what involves
-# them, see views/workflow.py); the sign-off queue is for those who sign off and the board.
+# Workflow queues. Everyone with a role sees the slippage register, owners only the requests that
+# involve them; the sign-off queue is for those who sign off, and read-only for the board.
 rules.add_perm("improvement.see_deadline_register", has_any_role)
+rules.add_perm("improvement.see_whole_deadline_register", is_leader_or_admin | is_board_viewer)
 rules.add_perm("improvement.see_sign_off_queue", is_leader_or_admin | is_board_viewer)
 
 

@@ -24,8 +24,20 @@ from improvement.models import (
 pytestmark = pytest.mark.django_db
 
 ANCHOR = dt.date(2026, 12, 1)
-MODELS = (Authority, Inspection, Judgement, Finding, ImprovementArea, Action, ProgressNote,
-          Evidence, DueDateChange, Measure, MeasureValue, User)
+MODELS = (
+    Authority,
+    Inspection,
+    Judgement,
+    Finding,
+    ImprovementArea,
+    Action,
+    ProgressNote,
+    Evidence,
+    DueDateChange,
+    Measure,
+    MeasureValue,
+    User,
+)
 
 
 def counts() -> dict[str, int]:
@@ -36,8 +48,11 @@ def test_demo_loads_knowsley_history_and_the_2021_report_in_full():
     load_demo(anchor=ANCHOR)
     knowsley = Authority.objects.get(ons_code="E08000011")
     assert Authority.objects.count() >= 150
-    kinds = list(knowsley.inspections.order_by("start_date", "publication_date")
-                 .values_list("kind", flat=True))
+    kinds = list(
+        knowsley.inspections.order_by("start_date", "publication_date").values_list(
+            "kind", flat=True
+        )
+    )
     assert kinds[0] == "safeguarding_lac" and kinds.count("ilacs_standard") == 2
     assert {"sif", "sif_reinspection", "send_area", "monitoring_visit"} <= set(kinds)
     report = knowsley.inspections.get(start_date=dt.date(2021, 10, 11))

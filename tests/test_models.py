@@ -206,10 +206,18 @@ def test_evidence_is_a_file_or_a_link_never_both_or_neither():
         )
 
     assert refused(evidence())
-    assert refused(evidence(url="https://example.org", file="evidence/x.pdf", size=1,
-                            content_type="application/pdf", sha256="a" * 64))
-    assert refused(evidence(file="evidence/x.pdf", size=1, content_type="application/pdf",
-                            sha256="not-a-hash"))
+    assert refused(
+        evidence(
+            url="https://example.org",
+            file="evidence/x.pdf",
+            size=1,
+            content_type="application/pdf",
+            sha256="a" * 64,
+        )
+    )
+    assert refused(
+        evidence(file="evidence/x.pdf", size=1, content_type="application/pdf", sha256="not-a-hash")
+    )
     assert refused(evidence(url="https://example.org", title=""))
 
 
@@ -221,8 +229,11 @@ def test_due_date_change_rules():
     assert refused(update(change, status="maybe"))
     assert refused(
         lambda: DueDateChange.objects.create(
-            action=change.action, old_date=change.old_date, new_date=change.new_date,
-            reason="Second pending request", requested_by=change.requested_by,
+            action=change.action,
+            old_date=change.old_date,
+            new_date=change.new_date,
+            reason="Second pending request",
+            requested_by=change.requested_by,
         )
     )
 
@@ -230,7 +241,7 @@ def test_due_date_change_rules():
 @pytest.mark.parametrize(
     ("fields", "rule"),
     [
-        ({"direction": "sideways"}, "direction"),
+        ({"direction": "flat"}, "direction"),
         ({"unit": "furlongs"}, "unit"),
         ({"target_date": TODAY - dt.timedelta(days=300)}, "target before baseline"),
         ({"target_value": Decimal("70")}, "target is worse than baseline"),
@@ -245,7 +256,9 @@ def test_one_measure_value_per_date():
     value = MeasureValueFactory()
     assert refused(
         lambda: MeasureValue.objects.create(
-            measure=value.measure, recorded_on=value.recorded_on, value=1,
+            measure=value.measure,
+            recorded_on=value.recorded_on,
+            value=1,
             recorded_by=value.recorded_by,
         )
     )
@@ -259,9 +272,11 @@ def test_records_that_matter_cannot_be_deleted_from_under_an_action():
 
 
 def test_derived_flags():
-    action = ActionFactory.build(due_date=TODAY - dt.timedelta(days=1),
-                                 original_due_date=TODAY - dt.timedelta(days=30),
-                                 due_date_change_count=2)
+    action = ActionFactory.build(
+        due_date=TODAY - dt.timedelta(days=1),
+        original_due_date=TODAY - dt.timedelta(days=30),
+        due_date_change_count=2,
+    )
     assert action.is_overdue(today=TODAY)
     assert action.has_slipped
     assert action.days_slipped == 29

@@ -31,8 +31,11 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 def test_action_create_derives_authority_and_keeps_the_original_due_date(owner):
     area = ImprovementAreaFactory()
     action = services.action_create(
-        title="Pathway plans", improvement_areas=[area], owner=owner,
-        start_date=TODAY, due_date=TODAY + dt.timedelta(days=90),
+        title="Pathway plans",
+        improvement_areas=[area],
+        owner=owner,
+        start_date=TODAY,
+        due_date=TODAY + dt.timedelta(days=90),
         success_measure="90% of plans good",
     )
     assert action.authority == area.inspection.authority
@@ -43,43 +46,66 @@ def test_action_create_derives_authority_and_keeps_the_original_due_date(owner):
 
 def test_action_must_answer_areas_of_one_authority(owner):
     with pytest.raises(ValidationError, match="at least one"):
-        services.action_create(title="x", improvement_areas=[], owner=owner, start_date=TODAY,
-                               due_date=TODAY, success_measure="y")
+        services.action_create(
+            title="x",
+            improvement_areas=[],
+            owner=owner,
+            start_date=TODAY,
+            due_date=TODAY,
+            success_measure="y",
+        )
     with pytest.raises(ValidationError, match="one authority"):
         services.action_create(
-            title="x", improvement_areas=[ImprovementAreaFactory(), ImprovementAreaFactory()],
-            owner=owner, start_date=TODAY, due_date=TODAY, success_measure="y",
+            title="x",
+            improvement_areas=[ImprovementAreaFactory(), ImprovementAreaFactory()],
+            owner=owner,
+            start_date=TODAY,
+            due_date=TODAY,
+            success_measure="y",
         )
 
 
 def test_action_team_must_belong_to_its_authority(owner):
     area = ImprovementAreaFactory()
     with pytest.raises(ValidationError):
-        services.action_create(title="x", improvement_areas=[area], owner=owner,
-                               start_date=TODAY, due_date=TODAY, success_measure="y",
-                               team=TeamFactory())
+        services.action_create(
+            title="x",
+            improvement_areas=[area],
+            owner=owner,
+            start_date=TODAY,
+            due_date=TODAY,
+            success_measure="y",
+            team=TeamFactory(),
+        )
     assert not Action.objects.exists()
 
 
 def test_progress_note_with_a_status_change_updates_the_action():
     action = ActionFactory()
     note = services.action_record_progress(
-        action=action, author=action.owner, expected_version=action.version,
-        text="Template live", delivery_status="in_progress", rag="amber",
+        action=action,
+        author=action.owner,
+        expected_version=action.version,
+        text="Template live",
+        delivery_status="in_progress",
+        rag="amber",
     )
     action.refresh_from_db()
     assert action.delivery_status == "in_progress" and action.rag == "amber"
     assert action.version == 2 and action.last_note_at == note.created_at
-    assert (note.delivery_status_before, note.delivery_status_after) == ("not_started",
-                                                                         "in_progress")
+    assert (note.delivery_status_before, note.delivery_status_after) == (
+        "not_started",
+        "in_progress",
+    )
     assert action.history.first().history_user == action.owner
 
 
 def test_status_change_without_a_note_is_refused_and_nothing_written():
     action = ActionFactory()
     with pytest.raises(ValidationError, match="note is needed"):
-        services.action_record_progress(action=action, author=action.owner,
-                                        expected_version=1, text="  ", rag="red")
+        services.action_record_progress(
+            action=action, author=action.owner, expected_version=1, text="  ", rag="red"
+        )
     action.refresh_from_db()
     assert action.rag == "green" and action.version == 1 and not ProgressNote.objects.exists()
 
@@ -88,11 +114,13 @@ def test_concurrent_edits_never_silently_overwrite():
     action = ActionFactory()
     first = Action.objects.get(pk=action.pk)
     second = Action.objects.get(pk=action.pk)
-    services.action_record_progress(action=first, author=action.owner, expected_version=1,
-                                    text="First", rag="amber")
+    services.action_record_progress(
+        action=first, author=action.owner, expected_version=1, text="First", rag="amber"
+    )
     with pytest.raises(services.ConcurrentEditError) as caught:
-        services.action_record_progress(action=second, author=action.owner, expected_version=1,
-                                        text="Second", rag="red")
+        services.action_record_progress(
+            action=second, author=action.owner, expected_version=1, text="Second", rag="red"
+        )
     assert caught.value.action.rag == "amber" and caught.value.action.version == 2
     assert list(ProgressNote.objects.values_list("text", flat=True)) == ["First"]
 
@@ -101,13 +129,20 @@ def test_deadline_change_is_approved_into_the_slippage_register(leader):
     action = ActionFactory()
     original = action.due_date
     change = services.due_date_change_request(
-        action=action, requested_by=action.owner, new_date=original + dt.timedelta(days=30),
-        reason="Recruitment", today=TODAY,
+        action=action,
+        requested_by=action.owner,
+        new_date=original + dt.timedelta(days=30),
+        reason="Recruitment",
+        today=TODAY,
     )
     with pytest.raises(ValidationError, match="already awaiting"):
-        services.due_date_change_request(action=action, requested_by=action.owner,
-                                         new_date=original + dt.timedelta(days=60),
-                                         reason="Again", today=TODAY)
+        services.due_date_change_request(
+            action=action,
+            requested_by=action.owner,
+            new_date=original + dt.timedelta(days=60),
+            reason="Again",
+            today=TODAY,
+        )
     services.due_date_change_decide(change=change, decided_by=leader, approve=True)
     action.refresh_from_db()
     assert action.due_date == original + dt.timedelta(days=30)
@@ -120,13 +155,17 @@ def test_deadline_change_is_approved_into_the_slippage_register(leader):
 def test_deadline_change_refusal_needs_a_reason_and_keeps_the_date(leader):
     action = ActionFactory()
     change = services.due_date_change_request(
-        action=action, requested_by=action.owner, new_date=action.due_date + dt.timedelta(1),
-        reason="Late", today=TODAY,
+        action=action,
+        requested_by=action.owner,
+        new_date=action.due_date + dt.timedelta(1),
+        reason="Late",
+        today=TODAY,
     )
     with pytest.raises(ValidationError):
         services.due_date_change_decide(change=change, decided_by=leader, approve=False)
-    services.due_date_change_decide(change=change, decided_by=leader, approve=False,
-                                    note="Deliver on time")
+    services.due_date_change_decide(
+        change=change, decided_by=leader, approve=False, note="Deliver on time"
+    )
     action.refresh_from_db()
     assert action.due_date == action.original_due_date and action.due_date_change_count == 0
     assert DueDateChange.objects.get().status == "refused"
@@ -139,36 +178,66 @@ def test_deadline_change_refusal_needs_a_reason_and_keeps_the_date(leader):
 def test_deadline_request_rejects_bad_dates(new_date, message):
     action = ActionFactory()
     with pytest.raises(ValidationError, match=message):
-        services.due_date_change_request(action=action, requested_by=action.owner,
-                                         new_date=new_date or action.due_date, reason="r",
-                                         today=TODAY)
+        services.due_date_change_request(
+            action=action,
+            requested_by=action.owner,
+            new_date=new_date or action.due_date,
+            reason="r",
+            today=TODAY,
+        )
 
 
 def test_sign_off_requires_delivery_and_evidence(leader):
     action = ActionFactory()
     with pytest.raises(ValidationError, match="delivered"):
-        services.action_sign_off(action=action, by=leader, expected_version=action.version,
-                                 impact_evidenced=True, note="ok")
-    services.action_record_progress(action=action, author=action.owner, expected_version=1,
-                                    text="Done", delivery_status="delivered")
+        services.action_sign_off(
+            action=action,
+            by=leader,
+            expected_version=action.version,
+            impact_evidenced=True,
+            note="ok",
+        )
+    services.action_record_progress(
+        action=action,
+        author=action.owner,
+        expected_version=1,
+        text="Done",
+        delivery_status="delivered",
+    )
     with pytest.raises(ValidationError, match="evidence"):
-        services.action_sign_off(action=action, by=leader, expected_version=action.version,
-                                 impact_evidenced=True, note="ok")
-    services.evidence_add_link(action=action, added_by=action.owner,
-                               url="https://example.org/audit", title="Audit")
-    services.action_sign_off(action=action, by=leader, expected_version=action.version,
-                             impact_evidenced=True, note="Re-audit shows 80% good")
+        services.action_sign_off(
+            action=action,
+            by=leader,
+            expected_version=action.version,
+            impact_evidenced=True,
+            note="ok",
+        )
+    services.evidence_add_link(
+        action=action, added_by=action.owner, url="https://example.org/audit", title="Audit"
+    )
+    services.action_sign_off(
+        action=action,
+        by=leader,
+        expected_version=action.version,
+        impact_evidenced=True,
+        note="Re-audit shows 80% good",
+    )
     action.refresh_from_db()
     assert action.is_closed and action.rag == "blue" and action.signed_off_by == leader
     with pytest.raises(ValidationError, match="closed"):
-        services.action_record_progress(action=action, author=action.owner,
-                                        expected_version=action.version, text="x", rag="red")
+        services.action_record_progress(
+            action=action, author=action.owner, expected_version=action.version, text="x", rag="red"
+        )
 
 
 def test_send_back_returns_the_action_to_in_progress(leader):
     action = ActionFactory(delivery_status="delivered")
-    services.action_send_back(action=action, by=leader, expected_version=action.version,
-                              reason="No evidence of impact yet")
+    services.action_send_back(
+        action=action,
+        by=leader,
+        expected_version=action.version,
+        reason="No evidence of impact yet",
+    )
     action.refresh_from_db()
     assert action.delivery_status == "in_progress"
     assert action.notes.get().text.startswith("Sent back:")
@@ -193,8 +262,9 @@ def test_evidence_file_is_hashed_and_typed_by_content():
 def test_evidence_file_refused_by_content(name, content, message):
     action = ActionFactory()
     with pytest.raises(ValidationError, match=message):
-        services.evidence_add_file(action=action, added_by=action.owner,
-                                   upload=SimpleUploadedFile(name, content))
+        services.evidence_add_file(
+            action=action, added_by=action.owner, upload=SimpleUploadedFile(name, content)
+        )
     assert not Evidence.objects.exists()
 
 
@@ -202,14 +272,16 @@ def test_evidence_file_refused_by_content(name, content, message):
 def test_evidence_file_too_large_is_refused():
     action = ActionFactory()
     with pytest.raises(ValidationError, match="smaller than"):
-        services.evidence_add_file(action=action, added_by=action.owner,
-                                   upload=SimpleUploadedFile("a.pdf", PDF_BYTES))
+        services.evidence_add_file(
+            action=action, added_by=action.owner, upload=SimpleUploadedFile("a.pdf", PDF_BYTES)
+        )
 
 
 def test_milestone_tick_and_untick():
     milestone = MilestoneFactory()
-    services.milestone_set_complete(milestone=milestone, complete=True, by=UserFactory(),
-                                    today=TODAY)
+    services.milestone_set_complete(
+        milestone=milestone, complete=True, by=UserFactory(), today=TODAY
+    )
     assert milestone.completed_on == TODAY
     services.milestone_set_complete(milestone=milestone, complete=False, by=UserFactory())
     milestone.refresh_from_db()
@@ -219,28 +291,40 @@ def test_milestone_tick_and_untick():
 def test_improvement_area_findings_must_come_from_its_inspection():
     inspection = InspectionFactory()
     with pytest.raises(ValidationError, match="same inspection"):
-        services.improvement_area_add(inspection=inspection, text="x",
-                                      supporting_findings=[FindingFactory()])
+        services.improvement_area_add(
+            inspection=inspection, text="x", supporting_findings=[FindingFactory()]
+        )
 
 
 def test_measure_values_and_percent_range():
     measure = MeasureFactory()
     user = UserFactory()
-    services.measure_record_value(measure=measure, recorded_on=TODAY, value=Decimal("85"),
-                                  recorded_by=user)
+    services.measure_record_value(
+        measure=measure, recorded_on=TODAY, value=Decimal("85"), recorded_by=user
+    )
     with pytest.raises(ValidationError):
-        services.measure_record_value(measure=measure, recorded_on=TODAY, value=Decimal("86"),
-                                      recorded_by=user)
+        services.measure_record_value(
+            measure=measure, recorded_on=TODAY, value=Decimal("86"), recorded_by=user
+        )
     with pytest.raises(ValidationError, match="between 0 and 100"):
-        services.measure_record_value(measure=measure, recorded_on=TODAY - dt.timedelta(1),
-                                      value=Decimal("101"), recorded_by=user)
+        services.measure_record_value(
+            measure=measure,
+            recorded_on=TODAY - dt.timedelta(1),
+            value=Decimal("101"),
+            recorded_by=user,
+        )
 
 
 def test_measure_links_only_actions_of_its_authority():
     with pytest.raises(ValidationError):
         services.measure_create(
-            authority=AuthorityFactory(), name="m", direction="up", baseline_value=1,
-            baseline_date=TODAY, target_value=2, target_date=TODAY + dt.timedelta(1),
+            authority=AuthorityFactory(),
+            name="m",
+            direction="up",
+            baseline_value=1,
+            baseline_date=TODAY,
+            target_value=2,
+            target_date=TODAY + dt.timedelta(1),
             actions=[ActionFactory()],
         )
 
@@ -248,10 +332,12 @@ def test_measure_links_only_actions_of_its_authority():
 def test_bulk_status_change_skips_closed_and_notes_each(leader):
     open_action = ActionFactory()
     closed = ActionFactory(delivery_status="delivered")
-    services.action_sign_off(action=closed, by=leader, expected_version=1,
-                             impact_evidenced=False, note="Why not")
+    services.action_sign_off(
+        action=closed, by=leader, expected_version=1, impact_evidenced=False, note="Why not"
+    )
     result = services.actions_bulk_set_status(
-        actions=Action.objects.all(), delivery_status="in_progress", by=leader, note="Board")
+        actions=Action.objects.all(), delivery_status="in_progress", by=leader, note="Board"
+    )
     assert result.changed == 1 and len(result.skipped) == 1
     assert open_action.notes.get().text == "Board"
 

@@ -17,4 +17,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("improvement.urls")),
 ]
-

@@ -10,5 +10,6 @@ class Command(BaseCommand):
         summary = load_demo(log=lambda line: self.stdout.write(line))
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (sample accounts):"))
         for user in summary.users:
-            self.stdout.write(f"  {user.role:<15} username: {user.username:<8} "
-                              f"password: {user.password}")
+            self.stdout.write(
+                f"  {user.role:<15} username: {user.username:<8} password: {user.password}"
+            )
