@@ -1,0 +1,1079 @@
+"""Parse the text of an Ofsted children's services report into structured data.
+
+The parser reads printed wording, not layout: it relies on the headings, table labels and
+phrases Ofsted has used across the SIF (2013-18), ILACS (2018 onwards) and area SEND
+frameworks and their focused/monitoring visit letters (see DOMAIN.md). Anything it is unsure
+about is reported in ``warnings`` rather than guessed silently.
+
+Public API: ``parse_report(text)``, ``parse_pdf(data)``, ``parse_file(path)``.
+"""
+
+# Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
+# ruff: noqa: RUF001
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .authorities import match_authority, ons_authority_names
+from .errors import FileTooLarge, NotAnOfstedReport
+from .pdf import DEFAULT_MAX_BYTES, cut_boilerplate, extract, normalise_line
+from .themes import suggest_themes
+
+KINDS = (
+    "ilacs_standard",
+    "ilacs_short",
+    "focused_visit",
+    "monitoring_visit",
+    "jtai",
+    "send_area",
+    "sif",
+    "sif_reinspection",
+)
+
+# From 1 April 2026 ILACS reports no longer carry an overall effectiveness judgement.
+OVERALL_REMOVED_FROM = date(2026, 4, 1)
+
+_A = "['’]"  # reports use both straight and curly apostrophes
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
+)
+_MONTHS = {
+    name.lower(): number
+    for number, name in enumerate(_MONTH.removeprefix("(?:").removesuffix(")").split("|"), 1)
+}
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE_RANGE = re.compile(
+    rf"(?P<d1>{_DAY})\s*(?P<m1>{_MONTH})?\s*(?P<y1>\d{{4}})?\s*"
+    rf"(?:to|–|—|-|and|until)\s*(?P<d2>{_DAY})\s+(?P<m2>{_MONTH})\s+(?P<y2>\d{{4}})",
+    re.IGNORECASE,
+)
+_SINGLE_DATE = re.compile(rf"(?P<d>{_DAY})\s+(?P<m>{_MONTH})\s+(?P<y>\d{{4}})", re.IGNORECASE)
+
+# Grades as printed in judgement tables: capitalised, with the pre-2020 short form.
+_TABLE_GRADE = (
+    r"Requires [Ii]mprovement to be [Gg]ood|Requires [Ii]mprovement|Outstanding|Good|Inadequate"
+)
+_TABLE_ROW = re.compile(rf"^(?P<area>.+?)\s+(?P<grade>{_TABLE_GRADE})\s*$")
+# Grades as printed in running text and headings ("...: requires improvement to be good").
+_TEXT_GRADE = r"requires? improvement to be good|requires? improvement|inadequate|good|outstanding"
+
+_JUDGEMENT_AREA_START = (
+    r"The experiences and progress of|The experience and progress of|The impact of leaders|"
+    r"Leadership, management and governance|The effectiveness of leaders|"
+    r"Children who need help and protection|Children looked after and achieving permanence"
+)
+_JUDGEMENT_HEADING = re.compile(
+    rf"^(?P<area>(?:{_JUDGEMENT_AREA_START}).*?)(?:\s+(?:is|are))?\s*:?\s*"
+    rf"(?P<grade>{_TEXT_GRADE})\s*\.?$",
+    re.IGNORECASE,
+)
+_GRADED_SENTENCE = re.compile(
+    rf"^The graded judgement (?:for|about|on) (?:the )?(?P<area>.+?) is that (?:it|they) "
+    rf"(?:is|are) (?P<grade>{_TEXT_GRADE})\s*\.?$",
+    re.IGNORECASE,
+)
+_LSCB_JUDGEMENT = re.compile(
+    rf"^(?P<area>The (?:effectiveness of the )?Local Safeguarding Children Board(?: \(LSCB\))?)"
+    rf"(?: is)? (?P<grade>{_TEXT_GRADE})\s*\.?$",
+    re.IGNORECASE,
+)
+_SIF_OVERALL = re.compile(
+    rf"^(?:Children{_A}s services in (?P<la>.+?) (?:are|is|require|requires) "
+    rf"|The overall judgement is (?:that )?(?:children{_A}s services (?:in .+? )?"
+    rf"(?:are |is |require |requires )?)?)(?P<grade>{_TEXT_GRADE})\s*\.?$",
+    re.IGNORECASE,
+)
+_SIF_ROW_START = re.compile(r"^(?P<num>\d(?:\.\d)?\.?)\s+(?P<rest>\S.*)$")
+
+_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\.\s+(?P<text>\S.*)$")
+_BULLET = re.compile(
+    r"^(?:[◼■▪●•◆►➢✓\uf06e\uf0b7\uf0a7\uf0d8\uf076\uf0fc]|[-*](?=\s))\s*(?P<text>.*)$"
+)
+_SUB_BULLET = re.compile(r"^(?P<mark>[−–—\uf02d]|o(?=\s))\s*(?P<text>.*)$")
+_FRAMEWORK_TAG = re.compile(
+    r"\s*\((?P<tag>(?:outcomes?|enablers?|principles?)\b[^()]*)\)\s*(?P<after>[.;]?)\s*$",
+    re.IGNORECASE,
+)
+_TERMINAL = re.compile(r"[.?!:;)’'\"”]$")
+
+_IMPROVE_HEADING = re.compile(
+    r"^(?:What needs to improve(?: in this area of (?:social work )?practice)?"
+    r"|What does the (?:local authority|LSCB|Local Safeguarding Children Board) need to improve)"
+    r"\s*\??\s*\d?$",
+    re.IGNORECASE,
+)
+_PRIORITY_HEADING = re.compile(
+    r"^(?:Areas? for priority action|Priority and immediate action)\s*:?$", re.IGNORECASE
+)
+_PRIORITY_TABLE_HEADER = re.compile(
+    r"^Responsible bod(?:y|ies)\s+Areas? for priority action$", re.IGNORECASE
+)
+_AFI_HEADING = re.compile(r"^Areas? for (?:improvement|development)\s*:?$", re.IGNORECASE)
+_RECS_HEADING = re.compile(r"^Recommendations?\s*:?$", re.IGNORECASE)
+_SUB_HEADINGS = {"summary", "executive summary", "inspection findings"}
+_OTHER_HEADINGS = {
+    "information about this inspection",
+    "the inspection team",
+    "inspection team",
+    "contents",
+    "the local authority",
+    "information about the local authority area",
+    "summary for children and young people",
+    "the local safeguarding children board (lscb)",
+    "the local safeguarding children board",
+    "local area partnership details",
+    "information about the local area partnership",
+    "inspection outcome",
+    "what is it like to be a child or young person with send in this area?",
+    "what is the area partnership doing that is effective?",
+    "what does the area partnership need to do better?",
+    "headline findings",
+    "main findings",
+    "findings",
+    "areas covered by the visit",
+    "next steps",
+    "previous ofsted inspections",
+    "local leadership",
+    "children living in this area",
+    "child protection in this area",
+    "children looked after in this area",
+    "key findings",
+    "evaluation of progress",
+    "judgement grade",
+}
+_STOP_HEADINGS = re.compile(r"^(?:Yours sincerely|Yours faithfully)\b", re.IGNORECASE)
+_INSPECTION_FINDINGS_TITLED = re.compile(r"^Inspection findings\s*[–—-]\s*\S.*$", re.IGNORECASE)
+_HEADING_PREFIX = re.compile(
+    rf"^(?:{_JUDGEMENT_AREA_START}|The graded judgement|The (?:effectiveness of the )?Local "
+    r"Safeguarding Children Board)",
+    re.IGNORECASE,
+)
+
+_REPORT_MARKERS = (
+    re.compile(r"Inspection dates?\s*:", re.IGNORECASE),
+    re.compile(r"Lead inspectors?\s*:", re.IGNORECASE),
+    re.compile(rf"Inspection of .{{0,80}}children{_A}s (?:social care )?services", re.I | re.S),
+    re.compile(r"This letter summarises the findings of", re.IGNORECASE),
+    re.compile(r"Area SEND inspection|local area SEND|Joint targeted area inspection", re.I),
+    re.compile(r"Local Safeguarding Children Board", re.IGNORECASE),
+    re.compile(rf"(?:His|Her) Majesty{_A}s Inspector", re.IGNORECASE),
+)
+
+_INSPECTOR_TITLES = re.compile(
+    rf"(?:,?\s*(?:His|Her) Majesty{_A}s Inspectors?|,?\s*Senior HMI|,?\s*\bHMI\b|"
+    r",?\s*Ofsted Inspector|\(OI\)|,?\s*\(designate\))",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"^[A-Z][\w’'.-]*(?:\s+(?:[A-Z][\w’'.-]*|de|van|von|da|le|la))+$")
+_SEND_LEAD = re.compile(
+    r"(?P<name>[A-Z][\w’'-]+(?:[ ]+[A-Z][\w’'-]+)+),[ ]*"
+    r"(?:Ofsted HMI|Ofsted Inspector|HMI|CQC|HMICFRS|HMI Probation|HMIP)\s+Lead inspector"
+)
+
+
+@dataclass
+class Judgement:
+    area: str
+    grade: str
+
+
+@dataclass
+class ImprovementArea:
+    text: str
+    framework_tag: str | None = None
+
+
+@dataclass
+class PriorityAction:
+    text: str
+    responsible_body: str | None = None
+
+
+@dataclass
+class Paragraph:
+    number: int
+    section: str
+    text: str
+
+
+@dataclass
+class ParsedReport:
+    """Everything read from one report; ``to_dict`` gives the JSON shape the app stores."""
+
+    authority: str
+    kind: str
+    start_date: date | None
+    end_date: date | None
+    publication_date: date | None = None
+    lead_inspectors: list[str] = field(default_factory=list)
+    judgements: list[Judgement] = field(default_factory=list)
+    overall_effectiveness: str | None = None
+    improvement_areas: list[ImprovementArea] = field(default_factory=list)
+    priority_actions: list[PriorityAction] = field(default_factory=list)
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    suggested_themes: list[str] = field(default_factory=list)
+    # The authority name exactly as printed, before matching to the ONS list.
+    printed_authority: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "authority": self.authority,
+            "kind": self.kind,
+            "start_date": _iso(self.start_date),
+            "end_date": _iso(self.end_date),
+            "publication_date": _iso(self.publication_date),
+            "lead_inspectors": list(self.lead_inspectors),
+            "judgements": [{"area": j.area, "grade": j.grade} for j in self.judgements],
+            "overall_effectiveness": self.overall_effectiveness,
+            "improvement_areas": [
+                {"text": a.text, "framework_tag": a.framework_tag} for a in self.improvement_areas
+            ],
+            "priority_actions": [
+                {"text": p.text, "responsible_body": p.responsible_body}
+                for p in self.priority_actions
+            ],
+            "paragraphs": [
+                {"number": p.number, "section": p.section, "text": p.text} for p in self.paragraphs
+            ],
+            "warnings": list(self.warnings),
+            "themes": list(self.suggested_themes),
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedReport:
+    """Parse a report from a ``.pdf`` file, or from a text file of its extracted text."""
+    path = Path(path)
+    if path.suffix.lower() == ".pdf":
+        size = path.stat().st_size
+        if size > max_bytes:
+            # Avoid reading a huge file into memory just to reject it.
+            raise FileTooLarge(size=size, max_bytes=max_bytes)
+        return parse_pdf(path.read_bytes(), max_bytes=max_bytes)
+    return parse_report(path.read_text(encoding="utf-8", errors="replace"))
+
+
+def parse_pdf(
+    data: bytes,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    authorities: Iterable[str] | None = None,
+) -> ParsedReport:
+    """Extract the text of a report PDF and parse it."""
+    extracted = extract(data, max_bytes=max_bytes)
+    report = parse_report(extracted.text, authorities=authorities)
+    report.warnings[:0] = extracted.warnings
+    return report
+
+
+def parse_report(text: str, *, authorities: Iterable[str] | None = None) -> ParsedReport:
+    """Parse report text (as extracted from the PDF, or pasted) into a ``ParsedReport``.
+
+    ``authorities`` are the names the authority is matched against; by default the ONS names
+    from the app's local-authorities reference list.
+    """
+    if not isinstance(text, str):
+        raise NotAnOfstedReport()
+    lines = _prepare_lines(text)
+    joined = "\n".join(lines)
+    if not any(marker.search(joined) for marker in _REPORT_MARKERS):
+        raise NotAnOfstedReport()
+    return _Parser(lines, list(authorities) if authorities is not None else None).parse()
+
+
+def framework_tag_key(tag: str | None) -> str | None:
+    """Normalise a printed National Framework tag: "(Outcome four, National Framework)" gives
+    "Outcome 4", "Enabler two" gives "Enabler 2"; None when no outcome/enabler/principle."""
+    if not tag:
+        return None
+    words = {
+        "one": 1,
+        "two": 2,
+        "three": 3,
+        "four": 4,
+        "five": 5,
+        "six": 6,
+        "seven": 7,
+        "eight": 8,
+        "nine": 9,
+        "ten": 10,
+    }
+    match = re.search(
+        r"\b(outcome|enabler|principle)s?\s+(\d+|" + "|".join(words) + r")\b", tag, re.I
+    )
+    if not match:
+        return None
+    number = match.group(2).lower()
+    value = int(number) if number.isdigit() else words[number]
+    return f"{match.group(1).capitalize()} {value}"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _prepare_lines(text: str) -> list[str]:
+    raw = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n").split("\n")
+    lines = []
+    for line in raw:
+        clean = normalise_line(line)
+        # Pasted or raw-extracted text may still hold bare page numbers between paragraphs.
+        if re.fullmatch(r"(?:Page\s+)?\d{1,3}", clean, flags=re.IGNORECASE):
+            continue
+        lines.append(clean)
+    return cut_boilerplate(lines)
+
+
+def collapse(text: str) -> str:
+    """Collapse all whitespace runs to single spaces."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _join_wrapped(lines: Iterable[str]) -> str:
+    """Join printed lines into one string, mending words hyphenated at a line end."""
+    parts: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        previous = parts[-1] if parts else ""
+        if (
+            len(previous) >= 2
+            and previous[-1] == "-"
+            and previous[-2].isalpha()
+            and (line[:1].isalpha())
+        ):
+            parts[-1] = previous + line
+        else:
+            parts.append(line)
+    return collapse(" ".join(parts))
+
+
+def _parse_day_month_year(day: str, month: str, year: str) -> date | None:
+    try:
+        return date(int(year), _MONTHS[month.lower()], int(re.sub(r"\D", "", day)))
+    except (ValueError, KeyError):
+        return None
+
+
+def _parse_date_range(text: str) -> tuple[date | None, date | None]:
+    match = _DATE_RANGE.search(text)
+    if match:
+        end = _parse_day_month_year(match["d2"], match["m2"], match["y2"])
+        start = _parse_day_month_year(
+            match["d1"], match["m1"] or match["m2"], match["y1"] or match["y2"]
+        )
+        if start and end and start > end and not match["y1"]:
+            # "30 December to 3 January 2020": the start lies in the previous year.
+            start = _parse_day_month_year(
+                match["d1"], match["m1"] or match["m2"], str(end.year - 1)
+            )
+        return start, end
+    single = _SINGLE_DATE.search(text)
+    if single:
+        day = _parse_day_month_year(single["d"], single["m"], single["y"])
+        return day, day
+    return None, None
+
+
+def _canonical_grade(printed: str) -> str:
+    """Turn a grade written in running text into the wording used in judgement tables."""
+    lower = collapse(printed).lower()
+    if lower.startswith("require"):
+        return (
+            "Requires improvement to be good" if lower.endswith("good") else "Requires improvement"
+        )
+    return lower.capitalize()
+
+
+def _strip_framework_tag(text: str) -> tuple[str, str | None]:
+    match = _FRAMEWORK_TAG.search(text)
+    if not match:
+        return text, None
+    body = text[: match.start()].rstrip()
+    if match["after"] and not re.search(r"[.?!;]$", body):
+        body += match["after"]
+    return body, collapse(match["tag"])
+
+
+def _split_plain_block(lines: list[str]) -> list[list[str]]:
+    """Split table cells that lost their borders into items.
+
+    A new item starts after a line that ends a sentence and is clearly shorter than a full
+    printed line; text that was not wrapped at all has one item per line.
+    """
+    content = [line for line in lines if line]
+    if not content:
+        return []
+    longest = max(len(line) for line in content)
+    wrapped = longest <= 120
+    items: list[list[str]] = [[]]
+    for line in lines:
+        if not line:
+            continue
+        items[-1].append(line)
+        ends_sentence = bool(re.search(r"[.?!]$", line))
+        if ends_sentence and (not wrapped or len(line) < 0.8 * longest):
+            items.append([])
+    return [item for item in items if item]
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+@dataclass
+class _Heading:
+    kind: str  # judgement, graded, lscb, improve, priority, afi, recs, sub, other, stop
+    text: str
+    section: str | None
+    consumed: int
+    table: bool = False
+
+
+@dataclass
+class _OpenParagraph:
+    number: int
+    section: str
+    lines: list[str]
+    list_mode: str | None
+
+
+class _Parser:
+    def __init__(self, lines: list[str], authorities: list[str] | None) -> None:
+        self.lines = lines
+        self.authorities = authorities
+        self.warnings: list[str] = []
+        self.consumed: set[int] = set()
+        self.judgements: list[Judgement] = []
+        self.overall: str | None = None
+        self.improvement_areas: list[ImprovementArea] = []
+        self.priority_actions: list[PriorityAction] = []
+        self.paragraphs: list[Paragraph] = []
+        non_blank = [line for line in lines if line]
+        self.title = collapse(" ".join(non_blank[:15]))
+        self.head = collapse(" ".join(non_blank[:60]))
+        self.text = "\n".join(lines)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    # ---------------------------------------------------------------- orchestration
+
+    def parse(self) -> ParsedReport:
+        kind_hint = self._kind_hint()
+        start, end = self._dates()
+        kind = self._kind(kind_hint, start, end)
+        printed, authority = self._authority(kind)
+        leads = self._lead_inspectors(kind)
+
+        if kind in ("sif", "sif_reinspection"):
+            self._sif_table()
+        else:
+            self._ilacs_table()
+        self._lscb_judgement()
+        if kind == "send_area":
+            self.overall = self._send_outcome()
+        self._body()
+
+        self._final_checks(kind, end)
+        themes = suggest_themes(
+            " ".join(a.text for a in self.improvement_areas)
+            + " "
+            + " ".join(p.text for p in self.priority_actions)
+        )
+        return ParsedReport(
+            authority=authority,
+            kind=kind,
+            start_date=start,
+            end_date=end,
+            publication_date=self._publication_date(),
+            lead_inspectors=leads,
+            judgements=self.judgements,
+            overall_effectiveness=self.overall,
+            improvement_areas=self.improvement_areas,
+            priority_actions=self.priority_actions,
+            paragraphs=self.paragraphs,
+            warnings=self.warnings,
+            suggested_themes=themes,
+            printed_authority=printed,
+        )
+
+    def _final_checks(self, kind: str, end: date | None) -> None:
+        graded = kind in ("ilacs_standard", "ilacs_short", "sif", "sif_reinspection")
+        if graded and not self.judgements:
+            self.warn("No judgement table was found.")
+        before_removal = end is None or end < OVERALL_REMOVED_FROM
+        if kind.startswith("ilacs") and self.judgements and self.overall is None and before_removal:
+            self.warn("No overall effectiveness judgement was found.")
+        if kind.startswith("sif") and self.overall is None:
+            self.warn("The overall judgement sentence was not found.")
+        if graded and not self.improvement_areas:
+            self.warn("No improvement areas were found.")
+        if graded and not self.paragraphs:
+            self.warn("No numbered paragraphs were found.")
+
+    # ---------------------------------------------------------------- kind and dates
+
+    def _kind_hint(self) -> str | None:
+        title = self.title
+        letter = re.search(
+            r"This letter summarises the findings of (?:the|a|our) (?P<kind>focused|monitoring)"
+            r" visit",
+            self.head,
+            re.IGNORECASE,
+        )
+        if letter:
+            return "focused_visit" if letter["kind"].lower() == "focused" else "monitoring_visit"
+        if re.search(r"Joint targeted area inspection", title, re.IGNORECASE):
+            return "jtai"
+        if re.search(r"area SEND inspection|local area SEND|Local area partnership", title, re.I):
+            return "send_area"
+        if re.search(r"Re-?inspection of services for children", title, re.IGNORECASE):
+            return "sif_reinspection"
+        if re.search(r"Inspection of services for children in need of help", title, re.I):
+            return "sif"
+        # Letters are titled e.g. "Focused visit to X children's services"; full reports
+        # mention earlier visits in their summaries, so only the opening lines count.
+        opening = collapse(" ".join([line for line in self.lines if line][:4]))
+        if re.search(r"\bfocused visit (?:to|of)\b", opening, re.IGNORECASE):
+            return "focused_visit"
+        if re.search(r"\bmonitoring visit (?:to|of)\b", opening, re.IGNORECASE):
+            return "monitoring_visit"
+        if re.search(
+            rf"local authority children{_A}s services|children{_A}s social care services|"
+            r"Judgement Grade",
+            title,
+            re.IGNORECASE,
+        ):
+            return "ilacs"
+        return None
+
+    def _dates(self) -> tuple[date | None, date | None]:
+        match = re.search(r"Inspection dates?\s*:?\s*(?P<rest>.{0,90})", self.head, re.I)
+        if match:
+            start, end = _parse_date_range(match["rest"])
+            if start and end:
+                return start, end
+        letter = re.search(
+            r"(?:focused|monitoring) visit to .{0,120}? (?:on|from|between) (?P<rest>.{0,80})",
+            self.head,
+            re.IGNORECASE,
+        )
+        if letter:
+            start, end = _parse_date_range(letter["rest"])
+            if start and end:
+                return start, end
+        found = re.search(
+            r"(?:Fieldwork|Visit|Inspection) (?:dates?|took place)\W+(?P<rest>.{0,90})",
+            self.head,
+            re.I,
+        )
+        if found:
+            start, end = _parse_date_range(found["rest"])
+            if start and end:
+                return start, end
+        self.warn("The inspection dates could not be found.")
+        return None, None
+
+    def _kind(self, hint: str | None, start: date | None, end: date | None) -> str:
+        if hint and hint != "ilacs":
+            return hint
+        if hint == "ilacs" or self._has_judgement_table():
+            if start and end:
+                # Reports never say "short" or "standard": a short inspection is one week of
+                # fieldwork (Monday to Friday), a standard one two weeks.
+                return "ilacs_short" if (end - start).days <= 6 else "ilacs_standard"
+            self.warn("Could not tell a short from a standard ILACS inspection without dates.")
+            return "ilacs_standard"
+        self.warn("Could not infer the kind of report; assumed an ILACS standard inspection.")
+        return "ilacs_standard"
+
+    def _has_judgement_table(self) -> bool:
+        return any(re.fullmatch(r"Judgement\s+Grade", line) for line in self.lines[:120])
+
+    def _publication_date(self) -> date | None:
+        match = re.search(
+            r"(?:Report published|Publication date|Date published|Published)\s*:?\s*"
+            rf"(?P<d>{_DAY})\s+(?P<m>{_MONTH})\s+(?P<y>\d{{4}})",
+            self.head,
+            re.IGNORECASE,
+        )
+        if not match:
+            return None
+        return _parse_day_month_year(match["d"], match["m"], match["y"])
+
+    # ---------------------------------------------------------------- authority and people
+
+    def _authority(self, kind: str) -> tuple[str, str]:
+        title = self.title
+        patterns = (
+            rf"Inspection of (?P<n>.+?) local authority children{_A}s services",
+            r"Area SEND inspection of (?P<n>.+?)(?: Local Area Partnership\b| Inspection dates|$)",
+            rf"(?:focused|monitoring) visit to (?P<n>.+?) (?:local authority )?children{_A}s "
+            r"services",
+            r"Joint local area SEND inspection in (?P<n>.+?)(?: \d| Dear|$)",
+        )
+        printed = ""
+        for pattern in patterns:
+            match = re.search(pattern, title if "visit to" not in pattern else self.head, re.I)
+            if match:
+                printed = collapse(match["n"])
+                break
+        if not printed:
+            first = next((line for line in self.lines if line), "")
+            if len(first) <= 60 and not re.match(r"(?:Inspection|Local area|Area SEND)", first):
+                printed = first
+        candidates = self.authorities if self.authorities is not None else ons_authority_names()
+        matched = match_authority(printed, candidates) if printed and candidates else None
+        if matched is None and candidates:
+            matched = self._authority_in_title(candidates)
+            if matched and not printed:
+                printed = matched
+        if matched:
+            return printed, matched
+        if not printed:
+            self.warn("The authority name could not be found.")
+            return "", ""
+        if candidates:
+            self.warn(f"The authority “{printed}” did not match any known local authority.")
+        return printed, printed
+
+    def _authority_in_title(self, candidates: list[str]) -> str | None:
+        # Last resort for letters and unfamiliar layouts: the longest known name in the title.
+        best: str | None = None
+        for name in candidates:
+            pattern = r"(?<![\w-])" + re.escape(name) + r"(?![\w-])"
+            if re.search(pattern, self.title) and (best is None or len(name) > len(best)):
+                best = name
+        return best
+
+    def _lead_inspectors(self, kind: str) -> list[str]:
+        for i, line in enumerate(self.lines):
+            match = re.match(r"Lead inspectors?\s*:\s*(?P<rest>.*)$", line, re.IGNORECASE)
+            if not match:
+                continue
+            rest = match["rest"]
+            # The name and title can wrap ("Lead inspector: Steve Lowe" / "Her Majesty's...").
+            following = self.lines[i + 1] if i + 1 < len(self.lines) else ""
+            if following and (
+                re.match(rf"(?:,\s*)?(?:His|Her) Majesty{_A}s Inspector|and\b", following, re.I)
+                or rest.rstrip().endswith((",", " and"))
+            ):
+                rest += " " + following
+            names = self._names_from(rest)
+            if names:
+                return names
+        # Area SEND and joint inspections list each inspectorate's lead in a team table.
+        names = [
+            collapse(match["name"])
+            for line in self.lines
+            if "Lead inspector" in line
+            for match in _SEND_LEAD.finditer(line)
+        ]
+        if names:
+            return list(dict.fromkeys(names))
+        signer = re.search(
+            r"Yours sincerely\s*\n(?:\s*\n)*(?P<name>[^\n]+)\n\s*(?:His|Her) Majesty",
+            self.text,
+            re.IGNORECASE,
+        )
+        if signer:
+            names = self._names_from(signer["name"])
+            if names:
+                return names
+        listed = re.search(
+            rf"(?:His|Her) Majesty{_A}s Inspectors? for this (?:visit|inspection) (?:were|was)"
+            r" (?P<names>[^.]+)\.",
+            collapse(self.head),
+            re.IGNORECASE,
+        )
+        if listed:
+            names = self._names_from(listed["names"])
+            if names:
+                self.warn("No lead inspector is named; the visit's inspectors are listed.")
+                return names
+        self.warn("The lead inspector could not be found.")
+        return []
+
+    @staticmethod
+    def _names_from(text: str) -> list[str]:
+        cleaned = _INSPECTOR_TITLES.sub("|", text)
+        parts = re.split(r"\||,|;|\band\b", cleaned)
+        names = []
+        for part in parts:
+            name = collapse(part).strip(" .")
+            if name and _NAME.match(name) and len(name) <= 60:
+                names.append(name)
+        return list(dict.fromkeys(names))
+
+    # ---------------------------------------------------------------- judgements
+
+    def _ilacs_table(self) -> None:
+        start = next(
+            (i for i, line in enumerate(self.lines) if re.fullmatch(r"Judgement\s+Grade", line)),
+            None,
+        )
+        if start is None:
+            return
+        self.consumed.add(start)
+        pending: list[int] = []
+        i = start + 1
+        while i < len(self.lines):
+            line = self.lines[i]
+            if not line:
+                i += 1
+                continue
+            pending.append(i)
+            joined = collapse(" ".join(self.lines[j] for j in pending))
+            row = _TABLE_ROW.match(joined)
+            if row:
+                area = row["area"]
+                if not self._valid_area(area):
+                    break
+                grade, i = self._wrapped_grade(row["grade"], i, pending)
+                self.consumed.update(pending)
+                pending = []
+                if area.lower() == "overall effectiveness":
+                    self.overall = grade
+                    break
+                self.judgements.append(Judgement(area=area, grade=grade))
+            elif len(pending) > 4 or len(joined) > 250:
+                break
+            i += 1
+
+    def _wrapped_grade(self, grade: str, i: int, pending: list[int]) -> tuple[str, int]:
+        """Join "Requires improvement" with a "to be good" printed on the next line."""
+        following = self.lines[i + 1] if i + 1 < len(self.lines) else ""
+        if grade.lower() == "requires improvement" and re.fullmatch(
+            r"to be good", following, re.IGNORECASE
+        ):
+            pending.append(i + 1)
+            return f"{grade} {following}", i + 1
+        return grade, i
+
+    @staticmethod
+    def _valid_area(area: str) -> bool:
+        return (
+            len(area) <= 160
+            and area[:1].isupper()
+            and not re.search(r"[.;!?]\s", area)
+            and not area.endswith(".")
+        )
+
+    def _sif_table(self) -> None:
+        overall_at = None
+        for i, line in enumerate(self.lines[:150]):
+            if not line:
+                continue
+            for span in (1, 2):
+                joined = collapse(" ".join(self.lines[i : i + span]))
+                match = _SIF_OVERALL.match(joined)
+                if match:
+                    self.overall = _canonical_grade(match["grade"])
+                    overall_at = i + span - 1
+                    self.consumed.update(range(i, i + span))
+                    break
+            if overall_at is not None:
+                break
+        search_from = overall_at + 1 if overall_at is not None else 0
+        i = search_from
+        pending: list[int] = []
+        rows_seen = False
+        while i < min(len(self.lines), search_from + 60):
+            line = self.lines[i]
+            if not line:
+                i += 1
+                continue
+            if not pending and not _SIF_ROW_START.match(line):
+                if rows_seen:
+                    break
+                i += 1
+                continue
+            pending.append(i)
+            joined = collapse(" ".join(self.lines[j] for j in pending))
+            start = _SIF_ROW_START.match(joined)
+            row = _TABLE_ROW.match(start["rest"]) if start else None
+            if row and self._valid_area(row["area"]):
+                grade, i = self._wrapped_grade(row["grade"], i, pending)
+                self.judgements.append(Judgement(area=row["area"], grade=grade))
+                self.consumed.update(pending)
+                pending = []
+                rows_seen = True
+            elif len(pending) > 3:
+                if rows_seen:
+                    break
+                pending = []
+            i += 1
+
+    def _lscb_judgement(self) -> None:
+        for i, line in enumerate(self.lines):
+            if not re.match(r"The (?:effectiveness of the )?Local Safeguarding", line, re.I):
+                continue
+            for span in (1, 2):
+                joined = collapse(" ".join(self.lines[i : i + span]))
+                match = _LSCB_JUDGEMENT.match(joined)
+                if match:
+                    self.judgements.append(
+                        Judgement(area=match["area"], grade=_canonical_grade(match["grade"]))
+                    )
+                    return
+
+    def _send_outcome(self) -> str | None:
+        for i, line in enumerate(self.lines):
+            if line.lower() != "inspection outcome":
+                continue
+            collected: list[str] = []
+            for j in range(i + 1, len(self.lines)):
+                following = self.lines[j]
+                if not following:
+                    if collected:
+                        break
+                    continue
+                if re.match(r"The next |Ofsted and |Information about", following) or (
+                    self._heading_at(j)
+                ):
+                    break
+                collected.append(following)
+            if collected:
+                return _join_wrapped(collected)
+        text = collapse(self.text)
+        match = re.search(
+            r"typically lead to positive experiences|lead to inconsistent experiences|"
+            r"widespread and/or systemic failings",
+            text,
+            re.IGNORECASE,
+        )
+        if match:
+            # Widen the phrase to its sentence without a backtracking regex over the report.
+            start = text.rfind(". ", 0, match.start())
+            end = text.find(".", match.end())
+            return text[start + 2 if start >= 0 else 0 : end + 1 if end >= 0 else len(text)]
+        self.warn("The area SEND inspection outcome could not be found.")
+        return None
+
+    # ---------------------------------------------------------------- headings
+
+    def _heading_at(self, i: int) -> _Heading | None:
+        line = self.lines[i]
+        if not line or _NUMBERED.match(line):
+            return None
+        if _HEADING_PREFIX.match(line):
+            for span in (1, 2, 3):
+                chunk = self.lines[i : i + span]
+                if len(chunk) < span or any(
+                    not part or _NUMBERED.match(part) for part in chunk[1:]
+                ):
+                    break
+                joined = collapse(" ".join(chunk))
+                for kind, pattern in (
+                    ("judgement", _JUDGEMENT_HEADING),
+                    ("graded", _GRADED_SENTENCE),
+                    ("lscb", _LSCB_JUDGEMENT),
+                ):
+                    match = pattern.match(joined)
+                    if match:
+                        area = collapse(match["area"])
+                        if kind == "graded":
+                            area = area[:1].upper() + area[1:]
+                        return _Heading(kind, joined, area, span)
+        lower = line.lower().replace("’", "'")
+        if _STOP_HEADINGS.match(line):
+            return _Heading("stop", line, None, 1)
+        if _IMPROVE_HEADING.match(line):
+            return _Heading("improve", line, line, 1)
+        if _PRIORITY_TABLE_HEADER.match(line):
+            return _Heading("priority", line, None, 1, table=True)
+        if _PRIORITY_HEADING.match(line):
+            return _Heading("priority", line, line, 1)
+        if _AFI_HEADING.match(line):
+            return _Heading("afi", line, line, 1)
+        if _RECS_HEADING.match(line):
+            return _Heading("recs", line, line, 1)
+        if lower in _SUB_HEADINGS:
+            return _Heading("sub", line, None, 1)
+        if lower.rstrip(" :") in _OTHER_HEADINGS or _INSPECTION_FINDINGS_TITLED.match(line):
+            return _Heading("other", line, line, 1)
+        return None
+
+    # ---------------------------------------------------------------- body
+
+    def _body(self) -> None:
+        section = ""
+        mode: str | None = None
+        table = False
+        para: _OpenParagraph | None = None
+        item: list[str] | None = None
+        plain: list[str] = []
+        expected = 1
+        previous = ""
+
+        def close_item() -> None:
+            nonlocal item
+            if item:
+                self._add_list_item(mode, _join_wrapped(item))
+            item = None
+
+        def close_plain() -> None:
+            nonlocal plain
+            if plain:
+                if mode == "priority" and table:
+                    self._add_priority_rows(plain)
+                else:
+                    for chunk in _split_plain_block(plain):
+                        self._add_list_item(mode, _join_wrapped(chunk))
+            plain = []
+
+        def close_paragraph() -> None:
+            nonlocal para
+            if para:
+                text = _join_wrapped(para.lines)
+                self.paragraphs.append(Paragraph(para.number, para.section, text))
+                if para.list_mode:
+                    self._add_list_item(para.list_mode, text)
+            para = None
+
+        i = 0
+        while i < len(self.lines):
+            if i in self.consumed:
+                i += 1
+                continue
+            line = self.lines[i]
+            if not line:
+                previous = ""
+                i += 1
+                continue
+            heading = self._heading_at(i)
+            if heading:
+                close_paragraph()
+                close_item()
+                close_plain()
+                if heading.kind == "stop":
+                    break
+                if heading.kind in ("improve", "priority", "afi", "recs"):
+                    table = heading.table
+                    mode = heading.kind
+                elif heading.kind != "sub":
+                    mode = None
+                    table = False
+                if heading.section is not None:
+                    section = heading.section
+                previous = line
+                i += heading.consumed
+                continue
+
+            numbered = _NUMBERED.match(line)
+            if numbered and self._accept_number(
+                int(numbered["num"]), expected, para is not None, previous
+            ):
+                close_paragraph()
+                close_item()
+                close_plain()
+                number = int(numbered["num"])
+                list_mode = mode if mode in ("improve", "priority", "afi", "recs") else None
+                para = _OpenParagraph(number, section, [numbered["text"]], list_mode)
+                expected = number + 1
+                previous = line
+                i += 1
+                continue
+
+            bullet = _BULLET.match(line)
+            sub = _SUB_BULLET.match(line)
+            in_list = mode in ("improve", "priority", "afi", "recs") and para is None
+            if in_list and bullet:
+                close_item()
+                close_plain()
+                item = [bullet["text"]] if bullet["text"] else []
+            elif in_list and sub and item is not None:
+                mark = "-" if sub["mark"] == "\uf02d" else sub["mark"]
+                item.append(f"{mark} {sub['text']}")
+            elif item is not None:
+                item.append(line)
+            elif para is not None:
+                para.lines.append(line)
+            elif in_list and mode in ("afi", "priority", "improve"):
+                plain.append(line)
+            previous = line
+            i += 1
+
+        close_paragraph()
+        close_item()
+        close_plain()
+
+    def _accept_number(self, number: int, expected: int, in_para: bool, previous: str) -> bool:
+        if number == expected:
+            return True
+        after_break = not previous or bool(_TERMINAL.search(previous))
+        if not in_para:
+            # Straight after a heading a number can only start a paragraph.
+            self._numbering_warning(number, expected)
+            return True
+        if expected < number <= expected + 3 and after_break:
+            self._numbering_warning(number, expected)
+            return True
+        return False
+
+    def _numbering_warning(self, number: int, expected: int) -> None:
+        if number > expected:
+            missing = str(expected) if number == expected + 1 else f"{expected}–{number - 1}"
+            self.warn(
+                f"Paragraph numbering jumps from {expected - 1} to {number}: "
+                f"paragraph {missing} may be missing."
+            )
+        elif number < expected:
+            self.warn(f"Paragraph numbering restarts at {number} after {expected - 1}.")
+
+    def _add_list_item(self, mode: str | None, text: str) -> None:
+        if not text:
+            return
+        if mode == "priority":
+            self.priority_actions.append(PriorityAction(text=text))
+        elif mode in ("improve", "afi", "recs"):
+            body, tag = _strip_framework_tag(text)
+            self.improvement_areas.append(ImprovementArea(text=body, framework_tag=tag))
+
+    def _add_priority_rows(self, lines: list[str]) -> None:
+        """Rows of the area SEND "Responsible body | Areas for priority action" table.
+
+        Once the table borders are gone, a row reads as the body's name (which may wrap over
+        lines beginning "and ...") followed by the action text.
+        """
+        body_pattern = re.compile(
+            r"^(?P<body>[A-Z][\w’'&.,()-]*\s+(?:[A-Z][\w’'&.,()-]*\s+|and\s+|of\s+|the\s+)"
+            r"{0,14}(?:Council|ICB|Integrated Care Board|Partnership|Trust|CCG|"
+            r"Commissioning Group|Board))(?:\s+(?P<rest>.*))?$"
+        )
+        rows: list[tuple[list[str], list[str]]] = []
+        for line in lines:
+            match = body_pattern.match(line)
+            current_text = rows[-1][1] if rows else None
+            # A new row can only begin once the previous action's sentence is complete.
+            sentence_done = bool(current_text) and bool(re.search(r"[.?!]$", current_text[-1]))
+            if match and (not rows or sentence_done):
+                rows.append(([match["body"]], [match["rest"]] if match["rest"] else []))
+            elif rows and not rows[-1][1] and re.match(r"(?:and|&)\s", line):
+                rows[-1][0].append(line)
+            elif rows:
+                rows[-1][1].append(line)
+            else:
+                rows.append(([], [line]))
+        if any(not body for body, _ in rows):
+            self.warn("The responsible body of some areas for priority action was not found.")
+        for body, text in rows:
+            content = _join_wrapped(text)
+            if content:
+                self.priority_actions.append(
+                    PriorityAction(text=content, responsible_body=_join_wrapped(body) or None)
+                )
