@@ -7,7 +7,6 @@ key before matching.
 """
 
 # Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

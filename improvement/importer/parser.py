@@ -9,7 +9,6 @@ Public API: ``parse_report(text)``, ``parse_pdf(data)``, ``parse_file(path)``.
 """
 
 # Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

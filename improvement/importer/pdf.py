@@ -8,7 +8,6 @@ middle of a finding. This module removes it and returns plain text, one printed 
 """
 
 # Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

@@ -6,7 +6,6 @@ boundaries.
 """
 
 # Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

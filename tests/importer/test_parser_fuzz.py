@@ -5,7 +5,6 @@ Views and the management command catch ``ReportError`` only, so any other except
 """
 
 # Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 

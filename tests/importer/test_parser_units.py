@@ -6,7 +6,6 @@ are synthetic: they check the rules, not the layout of real PDFs of those kinds.
 """
 
 # Ofsted reports print typographic apostrophes and dashes, which must be matched literally.
-# ruff: noqa: RUF001
 
 from __future__ import annotations
 
