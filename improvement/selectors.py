@@ -92,7 +92,8 @@ def authority_inspections(*, authority: Authority) -> QuerySet[Inspection]:
         .prefetch_related(
             Prefetch("judgements", queryset=Judgement.objects.order_by("is_overall", "position"))
         )
-        .order_by("start_date", "publication_date", "pk")
+        # Old inspections may have only a publication date; NULLs sort differently per database.
+        .order_by(Coalesce("start_date", "publication_date"), "pk")
     )
 
 

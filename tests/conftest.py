@@ -5,6 +5,16 @@ from improvement import roles
 from tests.factories import LeaderFactory, OwnerFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def role_groups(request):
+    """The role groups come from a data migration; transactional tests flush them, so remake."""
+    if "_django_db_helper" not in request.fixturenames:
+        return
+    request.getfixturevalue("_django_db_helper")
+    for name in roles.ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+
+
 @pytest.fixture
 def owner(db):
     return OwnerFactory(username="owner")

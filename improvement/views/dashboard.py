@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -10,10 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from improvement import selectors_dashboard as reads
 from improvement.access import access_authority
-from improvement.models import Action, Authority, Inspection
+from improvement.models import Action, Authority, Inspection, Measure
 
 try:
     from improvement.clock import action_plan_clock
@@ -72,6 +74,41 @@ def _clock(inspections: list[Inspection], today: dt.date):
     return latest, action_plan_clock(latest, today)
 
 
+def _format_value(measure: Measure, value: Decimal) -> str:
+    # normalize() drops trailing zeros; format "f" stops it writing 100 as 1E+2.
+    number = f"{value.normalize():f}"
+    if measure.unit == Measure.Unit.PERCENT:
+        return f"{number}%"
+    if measure.unit == Measure.Unit.DAYS:
+        return f"{number} days"
+    if measure.unit == Measure.Unit.RATE:
+        return f"{number} per 10,000 children"
+    return number
+
+
+def _measure_rows(measures: list[reads.MeasureProgress]) -> list[dict]:
+    return [
+        {
+            "measure": p.measure,
+            "progress": p,
+            "baseline": _format_value(p.measure, p.measure.baseline_value),
+            "target": _format_value(p.measure, p.measure.target_value),
+            "latest": _format_value(p.measure, p.latest_value) if p.has_value else "",
+        }
+        for p in measures
+    ]
+
+
+def _deadline_register_link(user, authority: Authority) -> str | None:
+    # The register lists the user's whole scope, so it shows exactly this authority's requests
+    # only to its own users; national users get the number without a misleading link.
+    if user.authority_id != authority.pk:
+        return None
+    if not user.has_perm("improvement.see_whole_deadline_register"):
+        return None
+    return _reverse_or_none("improvement:deadline-list")
+
+
 def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> list[dict]:
     rows = []
     for action in actions:
@@ -83,6 +120,7 @@ def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> li
     return rows
 
 
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """An authority's users go to their dashboard; national users choose an authority."""
     user = request.user
@@ -94,6 +132,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "improvement/dashboard_national.html", {"authorities": authorities})
 
 
+@require_GET
 def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
     """One honest page for an improvement board: what is off track, gaps, outcomes, history."""
     authority = access_authority(request.user, pk)
@@ -120,7 +159,7 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
             "pending_deadline_changes",
             "Deadline changes to decide",
             "requests awaiting a decision",
-            _reverse_or_none("improvement:deadline-requests"),
+            _deadline_register_link(request.user, authority),
         ),
     ]
     context = {
@@ -151,14 +190,14 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "stale_href": link(stale=1),
         "inspections": inspections,
         "latest_inspection": inspections[-1] if inspections else None,
-        "plan_gaps": reads.dashboard_plan_gaps(
-            inspections=reads.current_inspections(inspections)
-        ),
+        "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.current_inspections(inspections)),
         "inspection_detail_available": _reverse_or_none(
             "improvement:inspection-detail", kwargs={"pk": 1}
         )
         is not None,
-        "measures": reads.dashboard_measures(authority=authority),
+        "action_detail_available": _reverse_or_none("improvement:action-detail", kwargs={"pk": 1})
+        is not None,
+        "measures": _measure_rows(reads.dashboard_measures(authority=authority)),
         "themes": [
             {"item": item, "href": link(theme=item.theme.slug)}
             for item in reads.dashboard_recurring_themes(

@@ -1,0 +1,356 @@
+"""Reads for the leaders' dashboard: every count is one aggregate query, whatever the data size.
+
+Kept out of selectors.py because the dashboard needs a dozen reads and their result types, and
+selectors.py is edited by several people at once. The definitions of overdue, due soon, stale and
+slipped live here as Q objects so that the counts and the lists behind them cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import (
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+
+from improvement.models import (
+    Action,
+    Authority,
+    DueDateChange,
+    Finding,
+    ImprovementArea,
+    Inspection,
+    Measure,
+    MeasureValue,
+    Theme,
+)
+from improvement.selectors import action_queryset, authority_inspections
+
+STALE_DAYS = 30
+DUE_SOON_DAYS = 30
+SLIPPED_AFTER_CHANGES = 2
+EXCEPTION_LIST_LENGTH = 10
+
+ActionAreas = Action.improvement_areas.through
+AreaFindings = ImprovementArea.supporting_findings.through
+
+
+# Definitions shared by the counts and the exception lists
+
+
+def q_closed() -> Q:
+    return Q(impact_status__in=Action.CLOSED_IMPACT)
+
+
+def q_overdue(*, today: dt.date) -> Q:
+    """Not delivered and due before today: due today is not yet overdue."""
+    return Q(due_date__lt=today) & ~Q(delivery_status=Action.DeliveryStatus.DELIVERED)
+
+
+def q_due_soon(*, today: dt.date, days: int = DUE_SOON_DAYS) -> Q:
+    """Still to deliver and due between today and today + days, both included."""
+    return Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=days)) & ~Q(
+        delivery_status=Action.DeliveryStatus.DELIVERED
+    )
+
+
+def q_stale(*, now: dt.datetime, days: int = STALE_DAYS) -> Q:
+    """Open and no progress note for `days` (or, never noted, created more than `days` ago)."""
+    cutoff = now - dt.timedelta(days=days)
+    return ~q_closed() & (
+        Q(last_note_at__lt=cutoff) | Q(last_note_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def q_slipped() -> Q:
+    return Q(due_date_change_count__gte=SLIPPED_AFTER_CHANGES)
+
+
+def q_awaiting_sign_off() -> Q:
+    return Q(
+        delivery_status=Action.DeliveryStatus.DELIVERED,
+        impact_status=Action.ImpactStatus.NOT_ASSESSED,
+    )
+
+
+# Counts
+
+
+def _count_of(queryset: QuerySet) -> Coalesce:
+    """A correlated COUNT subquery (0 when empty): no join, so no multiplied rows."""
+    return Coalesce(
+        Subquery(
+            queryset.order_by().values("authority").annotate(n=Count("pk")).values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def dashboard_action_counts(
+    *, authority: Authority, today: dt.date, now: dt.datetime
+) -> dict[str, int]:
+    """Every headline count of the authority's plan in one aggregate query."""
+    counts = {
+        "total": Count("pk"),
+        "open": Count("pk", filter=~q_closed()),
+        "overdue": Count("pk", filter=q_overdue(today=today)),
+        "due_soon": Count("pk", filter=q_due_soon(today=today)),
+        "stale": Count("pk", filter=q_stale(now=now)),
+        "slipped": Count("pk", filter=q_slipped()),
+        "awaiting_sign_off": Count("pk", filter=q_awaiting_sign_off()),
+    }
+    for value in Action.DeliveryStatus.values:
+        counts[f"status_{value}"] = Count("pk", filter=Q(delivery_status=value))
+    for value in Action.Rag.values:
+        counts[f"rag_{value}"] = Count("pk", filter=Q(rag=value))
+    for value in Action.ImpactStatus.values:
+        counts[f"impact_{value}"] = Count("pk", filter=Q(impact_status=value))
+    # An action has at most one pending request (a database constraint), so counting actions
+    # with one counts the requests, inside the same aggregate.
+    pending = DueDateChange.objects.filter(
+        action_id=OuterRef("pk"), status=DueDateChange.Status.PENDING
+    )
+    counts["pending_deadline_changes"] = Count("pk", filter=Q(Exists(pending)))
+    result = Action.objects.filter(authority=authority).aggregate(**counts)
+    return {key: value or 0 for key, value in result.items()}
+
+
+# Exception lists
+
+
+def dashboard_overdue_actions(
+    *, authority: Authority, today: dt.date, limit: int = EXCEPTION_LIST_LENGTH
+) -> list[Action]:
+    """The most overdue actions first, with owner and team in the same query."""
+    return list(
+        action_queryset()
+        .filter(q_overdue(today=today), authority=authority)
+        .order_by("due_date", "pk")[:limit]
+    )
+
+
+def dashboard_stale_actions(
+    *, authority: Authority, now: dt.datetime, limit: int = EXCEPTION_LIST_LENGTH
+) -> list[Action]:
+    """The longest-silent open actions first; `last_update` is the last note or the creation."""
+    return list(
+        action_queryset()
+        .filter(q_stale(now=now), authority=authority)
+        .annotate(last_update=Coalesce("last_note_at", "created_at"))
+        .order_by("last_update", "pk")[:limit]
+    )
+
+
+# Inspections: history, gaps in the plan, recurring themes
+
+
+def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
+    """The authority's inspections, oldest first, with judgements; has_action: the plan answers
+    at least one of its improvement areas.
+    """
+    answered = ImprovementArea.objects.filter(inspection=OuterRef("pk"), actions__isnull=False)
+    # Ordered on the first known date: PostgreSQL sorts NULL start dates last, SQLite first.
+    inspections = list(
+        authority_inspections(authority=authority)
+        .annotate(has_action=Exists(answered))
+        .order_by(Coalesce("start_date", "publication_date"), "pk")
+    )
+    for inspection in inspections:
+        inspection.overall_judgement = next(
+            (j for j in inspection.judgements.all() if j.is_overall), None
+        )
+    return inspections
+
+
+def current_inspections(inspections: list[Inspection]) -> list[Inspection]:
+    """The inspections whose gaps still matter: from the latest graded inspection on, plus every
+    earlier one the plan answers. Older reports the plan never took up are history, not gaps.
+    """
+    graded = [i for i in inspections if i.judgements.all()]
+    since = _when(graded[-1]) if graded else None
+    return [i for i in inspections if i.has_action or since is None or _when(i) >= since]
+
+
+def _when(inspection: Inspection) -> dt.date:
+    return inspection.start_date or inspection.publication_date
+
+
+@dataclass
+class PlanGaps:
+    """Per current inspection: improvement areas with no action, findings behind no action."""
+
+    inspection: Inspection
+    areas_without_action: list[ImprovementArea] = field(default_factory=list)
+    findings_without_action: list[Finding] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.areas_without_action and not self.findings_without_action
+
+
+def dashboard_plan_gaps(*, inspections: list[Inspection]) -> list[PlanGaps]:
+    """Two queries: unanswered improvement areas, and paragraphs supporting no answered area."""
+    by_id = {i.pk: PlanGaps(inspection=i) for i in inspections}
+    if not by_id:
+        return []
+    has_action = Exists(ActionAreas.objects.filter(improvementarea_id=OuterRef("pk")))
+    areas = ImprovementArea.objects.filter(inspection_id__in=by_id).filter(~has_action)
+    for area in areas.order_by("inspection_id", "position"):
+        by_id[area.inspection_id].areas_without_action.append(area)
+    supports_answered_area = Exists(
+        AreaFindings.objects.filter(
+            finding_id=OuterRef("pk"),
+            improvementarea__actions__isnull=False,
+        )
+    )
+    findings = Finding.objects.filter(inspection_id__in=by_id).filter(~supports_answered_area)
+    for finding in findings.order_by("inspection_id", "number").only(
+        "pk", "inspection_id", "number", "section", "text"
+    ):
+        by_id[finding.inspection_id].findings_without_action.append(finding)
+    return [gaps for gaps in by_id.values() if not gaps.is_empty]
+
+
+@dataclass
+class RecurringTheme:
+    theme: Theme
+    inspections: list[Inspection]
+    actions: int
+    open_actions: int
+
+
+def dashboard_recurring_themes(
+    *, authority: Authority, inspections: list[Inspection], minimum: int = 2
+) -> list[RecurringTheme]:
+    """Themes raised by at least `minimum` inspections, most recurrent first (two queries)."""
+    finding_pairs = (
+        Finding.themes.through.objects.filter(finding__inspection__authority=authority)
+        .values_list("theme_id", "finding__inspection_id")
+        .order_by()
+    )
+    area_pairs = (
+        ImprovementArea.themes.through.objects.filter(
+            improvementarea__inspection__authority=authority
+        )
+        .values_list("theme_id", "improvementarea__inspection_id")
+        .order_by()
+    )
+    # UNION (not ALL) removes duplicate pairs in the database, so the rows returned are bounded
+    # by themes x inspections, never by the number of findings.
+    seen: dict[int, set[int]] = defaultdict(set)
+    for theme_id, inspection_id in finding_pairs.union(area_pairs):
+        seen[theme_id].add(inspection_id)
+    recurring = {pk: ids for pk, ids in seen.items() if len(ids) >= minimum}
+    if not recurring:
+        return []
+    # Tagged on the action or on an improvement area it answers, as the action list's theme
+    # filter counts them, so the number and the list behind its link agree.
+    theme = OuterRef(OuterRef("pk"))
+    tagged = Action.objects.filter(authority=authority).filter(
+        Exists(Action.themes.through.objects.filter(action_id=OuterRef("pk"), theme_id=theme))
+        | Exists(
+            ActionAreas.objects.filter(action_id=OuterRef("pk"), improvementarea__themes=theme)
+        )
+    )
+
+    themes = Theme.objects.filter(pk__in=recurring).annotate(
+        actions_count=_count_of(tagged), open_actions=_count_of(tagged.filter(~q_closed()))
+    )
+    order = {i.pk: position for position, i in enumerate(inspections)}
+    by_pk = {i.pk: i for i in inspections}
+    result = [
+        RecurringTheme(
+            theme=theme,
+            inspections=sorted(
+                (by_pk[pk] for pk in recurring[theme.pk] if pk in by_pk), key=lambda i: order[i.pk]
+            ),
+            actions=theme.actions_count,
+            open_actions=theme.open_actions,
+        )
+        for theme in themes
+    ]
+    result.sort(key=lambda r: (-len(r.inspections), r.theme.name))
+    return result
+
+
+# Measures of children's outcomes
+
+
+@dataclass
+class MeasureProgress:
+    measure: Measure
+    latest_value: Decimal | None
+    latest_on: dt.date | None
+
+    @property
+    def has_value(self) -> bool:
+        return self.latest_value is not None
+
+    @property
+    def on_target(self) -> bool | None:
+        return None if self.latest_value is None else self.measure.is_on_target(self.latest_value)
+
+    @property
+    def improving(self) -> bool | None:
+        return None if self.latest_value is None else self.measure.is_improving(self.latest_value)
+
+    @property
+    def percent_of_way(self) -> int:
+        """How far the latest value has come from baseline to target, 0 to 100."""
+        if self.latest_value is None:
+            return 0
+        span = self.measure.target_value - self.measure.baseline_value
+        moved = self.latest_value - self.measure.baseline_value
+        # The model's constraint makes span non-zero and signed with the direction.
+        return max(0, min(100, round(moved / span * 100)))
+
+
+def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
+    """Each measure with its latest value, in one query (correlated subqueries, no N+1)."""
+    latest = MeasureValue.objects.filter(measure=OuterRef("pk")).order_by("-recorded_on", "-pk")
+    measures = Measure.objects.filter(authority=authority).annotate(
+        latest_value=Subquery(latest.values("value")[:1]),
+        latest_on=Subquery(latest.values("recorded_on")[:1]),
+    )
+    return [
+        MeasureProgress(measure=m, latest_value=m.latest_value, latest_on=m.latest_on)
+        for m in measures.order_by("name")
+    ]
+
+
+# National view
+
+
+def dashboard_authorities(*, today: dt.date) -> QuerySet[Authority]:
+    """Authorities with actions or inspections, with their counts, in one query.
+
+    Correlated subqueries rather than joins: joining actions and inspections at once would
+    multiply rows, and each subquery uses the (authority, ...) indexes.
+    """
+
+    return (
+        Authority.objects.annotate(
+            action_count=_count_of(Action.objects.filter(authority=OuterRef("pk"))),
+            open_action_count=_count_of(
+                Action.objects.filter(~q_closed(), authority=OuterRef("pk"))
+            ),
+            overdue_count=_count_of(
+                Action.objects.filter(q_overdue(today=today), authority=OuterRef("pk"))
+            ),
+            inspection_count=_count_of(Inspection.objects.filter(authority=OuterRef("pk"))),
+        )
+        .filter(Q(action_count__gt=0) | Q(inspection_count__gt=0))
+        .order_by("name")
+    )

@@ -1,0 +1,682 @@
+"""The leaders' dashboard: correct counts, scope, links to exactly those actions, fixed queries."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from freezegun import freeze_time
+
+from improvement import roles
+from improvement import selectors_dashboard as reads
+from improvement.filters import ActionFilter
+from improvement.models import (
+    Action,
+    DueDateChange,
+    Finding,
+    ImprovementArea,
+    Inspection,
+    MeasureValue,
+    ProgressNote,
+)
+from tests.factories import (
+    TODAY,
+    ActionFactory,
+    AuthorityFactory,
+    DueDateChangeFactory,
+    FindingFactory,
+    ImprovementAreaFactory,
+    InspectionFactory,
+    JudgementFactory,
+    LeaderFactory,
+    MeasureFactory,
+    MeasureValueFactory,
+    OwnerFactory,
+    TeamFactory,
+    ThemeFactory,
+    UserFactory,
+)
+
+NOW = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(12, 0)))
+pytestmark = pytest.mark.django_db
+
+
+def _ago(days: int) -> dt.datetime:
+    return NOW - dt.timedelta(days=days)
+
+
+def _action(authority, *, created_days_ago: int = 0, **fields) -> Action:
+    fields.setdefault("start_date", TODAY - dt.timedelta(days=400))
+    fields.setdefault("last_note_at", NOW)
+    action = ActionFactory(authority=authority, **fields)
+    Action.objects.filter(pk=action.pk).update(created_at=_ago(created_days_ago))
+    return action
+
+
+def _close(action: Action, *, by, evidenced: bool = True) -> None:
+    Action.objects.filter(pk=action.pk).update(
+        delivery_status=Action.DeliveryStatus.DELIVERED,
+        impact_status=Action.ImpactStatus.EVIDENCED
+        if evidenced
+        else Action.ImpactStatus.CLOSED_WITHOUT_IMPACT,
+        rag=Action.Rag.BLUE,
+        signed_off_by=by,
+        signed_off_at=NOW,
+    )
+
+
+@pytest.fixture
+def authority():
+    return AuthorityFactory(name="Knowsley")
+
+
+@pytest.fixture
+def local_leader(authority):
+    return LeaderFactory(username="dcs", authority=authority)
+
+
+@pytest.fixture
+def edge_cases(authority, local_leader):
+    """One action per edge case, named by what it should count as, on 1 December 2026."""
+    other = AuthorityFactory(name="Elsewhere")
+    delivered = Action.DeliveryStatus.DELIVERED
+    made = {
+        "due_yesterday": _action(authority, due_date=TODAY - dt.timedelta(days=1)),
+        "due_long_ago_red": _action(
+            authority, due_date=TODAY - dt.timedelta(days=50), rag=Action.Rag.RED
+        ),
+        "due_today": _action(authority, due_date=TODAY),
+        "due_in_30": _action(authority, due_date=TODAY + dt.timedelta(days=30)),
+        "due_in_31": _action(authority, due_date=TODAY + dt.timedelta(days=31)),
+        "delivered_late": _action(
+            authority, due_date=TODAY - dt.timedelta(days=5), delivery_status=delivered
+        ),
+        "delivered_due_soon": _action(
+            authority, due_date=TODAY + dt.timedelta(days=5), delivery_status=delivered
+        ),
+        "closed_long_ago": _action(
+            authority, due_date=TODAY - dt.timedelta(days=90), last_note_at=_ago(100)
+        ),
+        "closed_without_impact": _action(authority, last_note_at=_ago(100)),
+        "note_31_days_ago": _action(authority, last_note_at=_ago(31)),
+        "note_29_days_ago": _action(authority, last_note_at=_ago(29)),
+        "never_noted_old": _action(authority, last_note_at=None, created_days_ago=40),
+        "never_noted_new": _action(authority, last_note_at=None, created_days_ago=10),
+        "slipped_twice": _action(authority, due_date_change_count=2),
+        "slipped_once": _action(authority, due_date_change_count=1),
+        "in_progress_amber": _action(
+            authority,
+            delivery_status=Action.DeliveryStatus.IN_PROGRESS,
+            rag=Action.Rag.AMBER,
+        ),
+    }
+    _close(made["closed_long_ago"], by=local_leader)
+    _close(made["closed_without_impact"], by=local_leader, evidenced=False)
+    DueDateChangeFactory(action=made["slipped_once"])
+    DueDateChangeFactory(
+        action=made["slipped_twice"],
+        status=DueDateChange.Status.REFUSED,
+        decided_by=local_leader,
+        decided_at=NOW,
+    )
+    # Another authority's overdue, stale, slipped action must never be counted.
+    stranger = _action(
+        other,
+        due_date=TODAY - dt.timedelta(days=3),
+        last_note_at=None,
+        created_days_ago=90,
+        due_date_change_count=3,
+    )
+    DueDateChangeFactory(action=stranger)
+    return made
+
+
+def _names(edge_cases, actions) -> set[str]:
+    by_pk = {action.pk: name for name, action in edge_cases.items()}
+    return {by_pk[a.pk] for a in actions}
+
+
+@freeze_time(NOW)
+def test_counts_follow_the_definitions_at_every_edge(authority, edge_cases):
+    """Due today is not overdue; delivered and closed are never overdue; closed is never stale."""
+    counts = reads.dashboard_action_counts(authority=authority, today=TODAY, now=NOW)
+
+    assert counts["total"] == 16
+    assert counts["open"] == 14
+    assert counts["overdue"] == 2  # due yesterday and due 50 days ago
+    # Due today up to today + 30, not delivered: due today, due in 30, and the 11 due in 60 days
+    # are outside; delivered_due_soon is delivered so it has met its deadline.
+    assert counts["due_soon"] == 2
+    assert counts["stale"] == 2  # note 31 days ago; never noted and created 40 days ago
+    assert counts["slipped"] == 1
+    assert counts["awaiting_sign_off"] == 2  # delivered_late and delivered_due_soon
+    assert counts["pending_deadline_changes"] == 1
+    assert counts["status_delivered"] == 4
+    assert counts["status_in_progress"] == 1
+    assert counts["status_not_started"] == 11
+    assert counts["rag_red"] == 1
+    assert counts["rag_amber"] == 1
+    assert counts["rag_blue"] == 2
+    assert counts["rag_green"] == 12
+    assert counts["impact_not_assessed"] == 14
+    assert counts["impact_evidenced"] == 1
+    assert counts["impact_closed_without_impact"] == 1
+
+
+@freeze_time(NOW)
+def test_exception_lists_hold_exactly_the_counted_actions(authority, edge_cases):
+    """The overdue and stale lists are the counted actions, most overdue or silent first."""
+    overdue = reads.dashboard_overdue_actions(authority=authority, today=TODAY)
+    stale = reads.dashboard_stale_actions(authority=authority, now=NOW)
+
+    assert [edge_cases["due_long_ago_red"], edge_cases["due_yesterday"]] == overdue
+    assert _names(edge_cases, stale) == {"note_31_days_ago", "never_noted_old"}
+    assert stale[0] == edge_cases["never_noted_old"]  # silent for 40 days, before 31
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"overdue": "1"}, {"due_yesterday", "due_long_ago_red"}),
+        ({"due_within": "30"}, {"due_today", "due_in_30"}),
+        ({"stale": "1"}, {"note_31_days_ago", "never_noted_old"}),
+        ({"slipped": "1"}, {"slipped_twice"}),
+        ({"awaiting_sign_off": "1"}, {"delivered_late", "delivered_due_soon"}),
+        ({"rag": "red"}, {"due_long_ago_red"}),
+        ({"status": "in_progress"}, {"in_progress_amber"}),
+        ({"impact": "closed_without_impact"}, {"closed_without_impact"}),
+    ],
+)
+def test_each_count_link_filters_the_action_list_to_exactly_those_actions(
+    client, authority, local_leader, edge_cases, params, expected
+):
+    """Following a count's link gives the same actions the count counted, and no others."""
+    client.force_login(local_leader)
+    page = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    hrefs = [
+        href.replace("&amp;", "&")
+        for href in re.findall(r'href="([^"]*)"', page.content.decode())
+        if href.startswith(reverse("improvement:action-list") + "?")
+    ]
+    wanted = {"authority": str(authority.pk), **params}
+    matching = [h for h in hrefs if dict(parse_qsl(urlsplit(h).query)) == wanted]
+    assert matching, f"no link with {wanted} among {hrefs}"
+
+    action_filter = ActionFilter(
+        dict(parse_qsl(urlsplit(matching[0]).query)),
+        queryset=Action.objects.all(),
+        today=TODAY,
+        now=NOW,
+    )
+    assert _names(edge_cases, action_filter.qs) == expected
+
+
+@freeze_time(NOW)
+def test_page_shows_the_counts_and_lists(client, authority, local_leader, edge_cases):
+    """The page shows each headline count and the overdue list with days overdue."""
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<h1") == 1
+    counts = {stat["key"]: stat["count"] for stat in response.context["headline"]}
+    assert counts == {
+        "overdue": 2,
+        "due_soon": 2,
+        "stale": 2,
+        "slipped": 1,
+        "awaiting_sign_off": 2,
+        "pending_deadline_changes": 1,
+    }
+    rows = response.context["overdue_rows"]
+    assert [(row["action"], row["days"]) for row in rows] == [
+        (edge_cases["due_long_ago_red"], 50),
+        (edge_cases["due_yesterday"], 1),
+    ]
+    assert 'id="stat-overdue"' in html
+    # A local leader sees the deadline register link: it lists exactly their authority.
+    assert reverse("improvement:deadline-list") in html
+
+
+@freeze_time(NOW)
+def test_exception_lists_stop_at_ten_and_link_to_all(client, authority, local_leader):
+    """Twelve overdue actions list ten rows and a "See all 12" link to the filtered list."""
+    for days in range(1, 13):
+        _action(authority, due_date=TODAY - dt.timedelta(days=days))
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+
+    assert len(response.context["overdue_rows"]) == 10
+    assert response.context["overdue_rows"][0]["days"] == 12
+    assert "See all 12 overdue actions" in response.content.decode()
+
+
+def test_owner_sees_the_dashboard_read_only(client, authority):
+    """Any role in scope may read the dashboard; it offers no change controls."""
+    owner = OwnerFactory(authority=authority)
+    _action(authority, owner=owner)
+    client.force_login(owner)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<form" not in html.split('id="main-content"')[1]
+
+
+def test_empty_authority_dashboard_says_so(client, authority, local_leader):
+    """An authority with no actions, inspections or measures gets a page that says so."""
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "No inspections are recorded for Knowsley." in html
+    assert "No Ofsted inspection is recorded for Knowsley" in html
+    assert "No measures of children" in html
+    assert "No action is overdue." in html
+
+
+def test_board_viewer_sees_the_dashboard(client, authority):
+    """Board members read the dashboard of their authority."""
+    viewer = UserFactory(role=roles.BOARD_VIEWER, authority=authority)
+    client.force_login(viewer)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    assert response.status_code == 200
+
+
+def test_another_authoritys_dashboard_is_not_found(client, local_leader):
+    """A leader of one authority gets 404 for another's dashboard, not a hint it exists."""
+    other = AuthorityFactory(name="Elsewhere")
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[other.pk]))
+    assert response.status_code == 404
+
+
+def test_user_without_a_role_is_refused(client, authority):
+    """A signed-in user with no role sees neither the dashboard nor an authority's page."""
+    nobody = UserFactory(authority=authority)
+    client.force_login(nobody)
+    assert client.get(reverse("improvement:dashboard")).status_code == 403
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+    assert client.get(url).status_code == 404
+
+
+def test_dashboard_requires_login(client, authority):
+    """Signed-out visitors are sent to sign in."""
+    for url in (
+        reverse("improvement:dashboard"),
+        reverse("improvement:dashboard-authority", args=[authority.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_authority_user_is_sent_to_their_authoritys_dashboard(client, authority, local_leader):
+    """/dashboard/ takes a user with an authority to that authority's dashboard."""
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("improvement:dashboard-authority", args=[authority.pk])
+
+
+@freeze_time(NOW)
+def test_national_user_chooses_among_authorities_with_work(client, leader, authority):
+    """National users get a list of authorities with actions or inspections, with counts."""
+    _action(authority, due_date=TODAY - dt.timedelta(days=2))
+    _action(authority)
+    inspected = AuthorityFactory(name="Inspected only")
+    InspectionFactory(authority=inspected)
+    AuthorityFactory(name="Nothing yet")
+    client.force_login(leader)
+
+    response = client.get(reverse("improvement:dashboard"))
+
+    assert response.status_code == 200
+    rows = {
+        a.name: (a.action_count, a.open_action_count, a.overdue_count, a.inspection_count)
+        for a in response.context["authorities"]
+    }
+    # Each action's factory makes an improvement area, and so an inspection, of its authority.
+    assert rows == {"Inspected only": (0, 0, 0, 1), "Knowsley": (2, 2, 1, 2)}
+    assert authority.get_absolute_url() in response.content.decode()
+
+
+def test_national_list_runs_a_fixed_number_of_queries(client, leader):
+    """The national list costs the same queries for 2 authorities as for 12."""
+
+    def count_queries() -> int:
+        client.force_login(leader)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("improvement:dashboard")).status_code == 200
+        return len(queries)
+
+    for _ in range(2):
+        InspectionFactory()
+    few = count_queries()
+    for _ in range(10):
+        ActionFactory()
+    assert count_queries() == few
+
+
+def test_national_user_may_open_any_authoritys_dashboard(client, leader, authority):
+    """A national leader opens any authority's dashboard."""
+    client.force_login(leader)
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+    assert client.get(url).status_code == 200
+
+
+# Home landing
+
+
+def test_home_sends_owners_to_their_actions(client, owner):
+    """Owners land on My actions."""
+    client.force_login(owner)
+    response = client.get(reverse("improvement:home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("improvement:my-actions")
+
+
+@pytest.mark.parametrize("fixture", ["leader", "board_viewer", "administrator"])
+def test_home_sends_leaders_board_and_admins_to_the_dashboard(client, request, fixture):
+    """Leaders, board viewers and administrators land on the dashboard."""
+    client.force_login(request.getfixturevalue(fixture))
+    response = client.get(reverse("improvement:home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("improvement:dashboard")
+
+
+def test_leader_who_also_owns_actions_lands_on_the_dashboard(client, authority):
+    """A senior leader who is also an action owner lands on the dashboard."""
+    user = LeaderFactory(authority=authority)
+    user.groups.add(Group.objects.get(name=roles.ACTION_OWNER))
+    client.force_login(user)
+    response = client.get(reverse("improvement:home"))
+    assert response["Location"] == reverse("improvement:dashboard")
+
+
+# Gaps, themes, measures, history, clock
+
+
+@pytest.fixture
+def history(authority):
+    """2014 SIF (no plan), 2021 ILACS (answered in part), 2024 ILACS (graded, unanswered)."""
+    care_leavers = ThemeFactory(slug="care-leavers", name="Care leavers")
+    oversight = ThemeFactory(slug="management-oversight", name="Management oversight")
+    once = ThemeFactory(slug="private-fostering", name="Private fostering")
+    sif = InspectionFactory(
+        authority=authority,
+        kind=Inspection.Kind.SIF,
+        start_date=dt.date(2014, 4, 29),
+    )
+    JudgementFactory(
+        inspection=sif, area="Overall effectiveness", grade="inadequate", is_overall=True
+    )
+    sif_area = ImprovementAreaFactory(inspection=sif, text="SIF area nobody answered")
+    sif_area.themes.add(care_leavers)
+    ilacs = InspectionFactory(authority=authority, start_date=dt.date(2021, 10, 11))
+    JudgementFactory(inspection=ilacs, area="Leaders", grade="requires_improvement_to_be_good")
+    answered = ImprovementAreaFactory(inspection=ilacs, text="Answered area")
+    unanswered = ImprovementAreaFactory(
+        inspection=ilacs, text="Unanswered 2021 area", is_priority_action=True
+    )
+    behind_answered = FindingFactory(inspection=ilacs, number=1, text="Behind answered")
+    behind_unanswered = FindingFactory(inspection=ilacs, number=2, text="Behind unanswered")
+    behind_both = FindingFactory(inspection=ilacs, number=3, text="Behind both")
+    FindingFactory(inspection=ilacs, number=4, text="Behind nothing")
+    behind_unanswered.themes.add(once)
+    behind_answered.themes.add(oversight)
+    answered.supporting_findings.add(behind_answered, behind_both)
+    unanswered.supporting_findings.add(behind_unanswered, behind_both)
+    answered.themes.add(care_leavers)
+    action = _action(authority, improvement_areas=[answered])
+    closed = _action(authority, improvement_areas=[answered])
+    _close(closed, by=LeaderFactory())
+    latest = InspectionFactory(
+        authority=authority,
+        start_date=dt.date(2024, 11, 18),
+        publication_date=dt.date(2026, 11, 2),
+    )
+    JudgementFactory(
+        inspection=latest, area="Overall effectiveness", grade="inadequate", is_overall=True
+    )
+    ImprovementAreaFactory(inspection=latest, text="Latest area")
+    latest_finding = FindingFactory(inspection=latest, number=1, text="Latest paragraph")
+    latest_finding.themes.add(oversight, care_leavers)
+    return {"sif": sif, "ilacs": ilacs, "latest": latest, "action": action}
+
+
+def test_gaps_cover_the_latest_graded_inspection_and_those_the_plan_answers(authority, history):
+    """Unanswered areas and unsupported paragraphs, per inspection; an old report without a plan
+    is history, not a gap."""
+    inspections = reads.dashboard_inspections(authority=authority)
+    gaps = reads.dashboard_plan_gaps(inspections=reads.current_inspections(inspections))
+
+    by_inspection = {
+        g.inspection.pk: (
+            [a.text for a in g.areas_without_action],
+            [f.text for f in g.findings_without_action],
+        )
+        for g in gaps
+    }
+    assert by_inspection == {
+        history["ilacs"].pk: (["Unanswered 2021 area"], ["Behind unanswered", "Behind nothing"]),
+        history["latest"].pk: (["Latest area"], ["Latest paragraph"]),
+    }
+
+
+def test_recurring_themes_count_distinct_inspections_and_open_actions(authority, history):
+    """A theme in two or more inspections is listed with them and its open actions."""
+    inspections = reads.dashboard_inspections(authority=authority)
+    themes = reads.dashboard_recurring_themes(authority=authority, inspections=inspections)
+
+    rows = {
+        r.theme.slug: ([i.pk for i in r.inspections], r.open_actions, r.actions) for r in themes
+    }
+    sif, ilacs, latest = history["sif"].pk, history["ilacs"].pk, history["latest"].pk
+    assert rows == {
+        # Tagged on an area the two actions answer: both count, one is open.
+        "care-leavers": ([sif, ilacs, latest], 1, 2),
+        "management-oversight": ([ilacs, latest], 0, 0),
+    }
+    assert [r.theme.slug for r in themes] == ["care-leavers", "management-oversight"]
+
+
+@freeze_time(NOW)
+def test_page_shows_history_clock_gaps_and_themes(client, authority, local_leader, history):
+    """Judgements oldest first with exact wording, the clock, the gaps and recurring themes."""
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    html = response.content.decode()
+
+    assert [i.pk for i in response.context["inspections"]] == [
+        history["sif"].pk,
+        history["ilacs"].pk,
+        history["latest"].pk,
+    ]
+    assert "Requires improvement to be good" in html
+    assert "No overall judgement" in html
+    assert "Unanswered 2021 area" in html
+    assert "SIF area nobody answered" not in html
+    assert history["latest"].get_absolute_url() in html
+    # Inspection named without a stray space before the full stop.
+    assert "ILACS standard inspection, November 2024, report published" in html
+    clock = response.context["clock"]
+    assert response.context["clock_inspection"] == history["latest"]
+    assert clock.final is not None
+    assert "Final action plan" in html
+    assert (
+        f'href="{reverse("improvement:action-list")}?authority={authority.pk}&amp;theme=care-leavers"'
+        in html
+    )
+
+
+@freeze_time(NOW)
+def test_measures_show_the_latest_value_against_target(authority):
+    """The latest value is the most recent by date, not by entry; on target and trend follow."""
+    rising = MeasureFactory(authority=authority, name="A rising")
+    MeasureValueFactory(
+        measure=rising, recorded_on=TODAY - dt.timedelta(days=10), value=Decimal("85")
+    )
+    MeasureValueFactory(
+        measure=rising, recorded_on=TODAY - dt.timedelta(days=100), value=Decimal("95")
+    )
+    falling = MeasureFactory(
+        authority=authority,
+        name="B lower is better",
+        direction="down",
+        baseline_value=Decimal("20"),
+        target_value=Decimal("10"),
+    )
+    MeasureValueFactory(measure=falling, recorded_on=TODAY, value=Decimal("9"))
+    MeasureFactory(authority=authority, name="C no values")
+    MeasureFactory(name="Another authority's")
+
+    progress = reads.dashboard_measures(authority=authority)
+
+    assert [(p.measure.name, p.latest_value) for p in progress] == [
+        ("A rising", Decimal("85")),
+        ("B lower is better", Decimal("9")),
+        ("C no values", None),
+    ]
+    a, b, c = progress
+    assert (a.on_target, a.improving, a.percent_of_way) == (False, True, 50)  # 78 -> 85 of 92
+    assert (b.on_target, b.improving, b.percent_of_way) == (True, True, 100)
+    assert (c.on_target, c.improving, c.percent_of_way) == (None, None, 0)
+
+
+def test_page_renders_plain_numbers_when_the_action_list_is_missing(
+    client, authority, local_leader, monkeypatch
+):
+    """Until the action list exists the counts show without links rather than failing."""
+    from improvement.views import dashboard as view
+
+    real = view.reverse
+
+    def no_action_list(name, *args, **kwargs):
+        if name == "improvement:action-list":
+            raise view.NoReverseMatch(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(view, "reverse", no_action_list)
+    _action(authority, due_date=TODAY - dt.timedelta(days=3))
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    assert response.status_code == 200
+    assert "/actions/?" not in response.content.decode()
+
+
+# Fixed number of queries
+
+
+def _bulk_plan(authority, *, size: int, owner, team, areas, themes) -> None:
+    """`size` actions with areas, themes, notes, deadline requests, built in a few queries."""
+    statuses = Action.DeliveryStatus.values
+    actions = Action.objects.bulk_create(
+        Action(
+            authority=authority,
+            title=f"Bulk action {n}",
+            owner=owner,
+            team=team,
+            start_date=TODAY - dt.timedelta(days=400),
+            original_due_date=TODAY + dt.timedelta(days=n % 90 - 45),
+            due_date=TODAY + dt.timedelta(days=n % 90 - 45),
+            delivery_status=statuses[n % 3],
+            rag=["red", "amber", "green"][n % 3],
+            success_measure="Children are better off.",
+            last_note_at=None if n % 4 == 0 else _ago(n % 60),
+            due_date_change_count=n % 3,
+        )
+        for n in range(size)
+    )
+    Action.improvement_areas.through.objects.bulk_create(
+        Action.improvement_areas.through(action=a, improvementarea=areas[n % len(areas)])
+        for n, a in enumerate(actions)
+    )
+    Action.themes.through.objects.bulk_create(
+        Action.themes.through(action=a, theme=themes[n % len(themes)])
+        for n, a in enumerate(actions)
+    )
+    ProgressNote.objects.bulk_create(
+        ProgressNote(action=a, author=owner, created_at=_ago(n % 60), text="Progress.")
+        for n, a in enumerate(actions)
+    )
+    DueDateChange.objects.bulk_create(
+        DueDateChange(
+            action=a,
+            old_date=a.due_date,
+            new_date=a.due_date + dt.timedelta(days=30),
+            reason="More time needed.",
+            requested_by=owner,
+        )
+        for a in actions[::7]
+    )
+
+
+@freeze_time(NOW)
+def test_dashboard_runs_the_same_queries_for_10_and_1000_actions(client, authority):
+    """Ten or a thousand actions (with notes, values, inspections): the same number of queries."""
+    leader = LeaderFactory(authority=authority)
+    owner = OwnerFactory(authority=authority)
+    team = TeamFactory(authority=authority)
+    themes = [ThemeFactory() for _ in range(3)]
+
+    def build(size: int, year: int) -> None:
+        # An earlier inspection in each build, so that themes recur whatever the size.
+        earlier = InspectionFactory(authority=authority, start_date=dt.date(year - 1, 3, 1))
+        FindingFactory(inspection=earlier, number=1).themes.add(*themes)
+        inspection = InspectionFactory(authority=authority, start_date=dt.date(year, 3, 1))
+        JudgementFactory(
+            inspection=inspection, area="Overall effectiveness", grade="good", is_overall=True
+        )
+        JudgementFactory(inspection=inspection, area="Leaders", grade="inadequate")
+        findings = Finding.objects.bulk_create(
+            Finding(inspection=inspection, number=n + 1, text=f"Paragraph {n + 1}.")
+            for n in range(size // 10 + 5)
+        )
+        Finding.themes.through.objects.bulk_create(
+            Finding.themes.through(finding=f, theme=themes[n % 3]) for n, f in enumerate(findings)
+        )
+        areas = [
+            ImprovementArea.objects.create(inspection=inspection, position=n + 1, text=f"Area {n}")
+            for n in range(4)
+        ]
+        for area in areas:
+            area.themes.add(themes[0])
+            area.supporting_findings.add(*findings[:3])
+        _bulk_plan(authority, size=size, owner=owner, team=team, areas=areas[:3], themes=themes)
+        measure = MeasureFactory(authority=authority, name=f"Measure {year}")
+        MeasureValue.objects.bulk_create(
+            MeasureValue(
+                measure=measure,
+                recorded_on=TODAY - dt.timedelta(days=n),
+                value=Decimal(80 + n % 10),
+                recorded_by=owner,
+            )
+            for n in range(size // 10 + 1)
+        )
+
+    def count_queries() -> tuple[int, str]:
+        client.force_login(leader)
+        url = reverse("improvement:dashboard-authority", args=[authority.pk])
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    build(10, 2020)
+    small, _ = count_queries()
+    build(990, 2024)
+    large, html = count_queries()
+
+    assert Action.objects.filter(authority=authority).count() == 1000
+    assert small == large, f"{small} queries with 10 actions, {large} with 1,000"
+    # Session, user, role groups, authority, then one query per section of the page.
+    assert large <= 15, f"{large} queries"
+    assert "See all" in html
