@@ -1,0 +1,312 @@
+"""Owners' pages: the action list, "My actions", an action's whole trail and the quick update."""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from improvement import selectors, services
+from improvement.access import access_action
+from improvement.filters import ActionFilter
+from improvement.forms.actions import QuickUpdateForm
+from improvement.models import Action, Evidence
+
+PAGE_SIZE = 25
+
+# Sortable columns of the action list: (heading, sort key); None is not sortable.
+LIST_COLUMNS = [
+    ("Reference", None),
+    ("Action", "title"),
+    ("Owner", "owner"),
+    ("Due date", "due_date"),
+    ("Status", "status"),
+    ("RAG", "rag"),
+    ("Last updated", "updated"),
+]
+
+
+SELECT_FILTERS = (
+    "status",
+    "rag",
+    "impact",
+    "owner",
+    "team",
+    "authority",
+    "inspection",
+    "area",
+    "theme",
+    "due_within",
+    "sort",
+)
+FLAG_FILTERS = ("overdue", "stale", "slipped", "awaiting_sign_off")
+
+
+def _style_filter_field(form, name: str) -> None:
+    """GOV.UK classes and aria-describedby on one filter control (no template loop over options)."""
+    field, widget = form.fields[name], form.fields[name].widget
+    errors = form.errors.get(name)
+    if name == "q":
+        css = "govuk-input"
+    elif name == "due_within":
+        css = "govuk-input govuk-input--width-4"
+        widget.input_type = "text"
+        widget.attrs["inputmode"] = "numeric"
+    else:
+        css = "govuk-select"
+    if errors:
+        css += " govuk-select--error" if css == "govuk-select" else " govuk-input--error"
+    widget.attrs["class"] = css
+    described = [f"id_{name}-hint"] if field.help_text else []
+    described += [f"id_{name}-error"] if errors else []
+    if described:
+        widget.attrs["aria-describedby"] = " ".join(described)
+
+
+def _require_role(request: HttpRequest) -> None:
+    if not request.user.has_perm("improvement.see_plan"):
+        raise PermissionDenied
+
+
+def _mark_rows(actions, *, today, now) -> None:
+    """Work out each row's flags once in Python (no queries) for the templates."""
+    for action in actions:
+        action.row_overdue = action.is_overdue(today=today)
+        action.row_stale = action.is_stale(now=now)
+
+
+def _sort_headers(request: HttpRequest, active: str) -> list[dict]:
+    headers = []
+    active_key = active.lstrip("-")
+    descending = active.startswith("-")
+    for label, key in LIST_COLUMNS:
+        header = {"label": label, "key": key, "href": None, "aria_sort": None}
+        if key:
+            query = request.GET.copy()
+            query.pop("page", None)
+            is_active = key == active_key
+            # Clicking the active column reverses it; any other column starts ascending.
+            query["sort"] = f"-{key}" if is_active and not descending else key
+            header["href"] = f"?{query.urlencode()}"
+            if is_active:
+                header["aria_sort"] = "descending" if descending else "ascending"
+            else:
+                header["aria_sort"] = "none"
+        headers.append(header)
+    return headers
+
+
+@require_GET
+def my_actions(request: HttpRequest) -> HttpResponse:
+    """The signed-in user's open actions (owned, or owned by a team they lead), overdue first."""
+    _require_role(request)
+    today, now = timezone.localdate(), timezone.now()
+    actions = selectors.actions_for_owner(user=request.user, today=today)
+    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    _mark_rows(page.object_list, today=today, now=now)
+    for action in page.object_list:
+        action.row_can_update = request.user.has_perm("improvement.update_action", action)
+    return render(
+        request,
+        "improvement/my_actions.html",
+        {"page_obj": page, "actions": page.object_list, "today": today},
+    )
+
+
+@require_GET
+def action_list(request: HttpRequest) -> HttpResponse:
+    """Every action the user may see, filtered, sorted and paginated; the state is in the URL."""
+    _require_role(request)
+    today, now = timezone.localdate(), timezone.now()
+    action_filter = ActionFilter(
+        request.GET,
+        queryset=selectors.actions_visible_to(user=request.user),
+        request=request,
+        today=today,
+        now=now,
+    )
+    page = Paginator(action_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    _mark_rows(page.object_list, today=today, now=now)
+    form = action_filter.form
+    for name in (*SELECT_FILTERS, "q"):
+        _style_filter_field(form, name)
+    filtered = any(
+        value for key, value in request.GET.items() if key not in ("page", "sort") and value
+    )
+    return render(
+        request,
+        "improvement/action_list.html",
+        {
+            "filter": action_filter,
+            "form": form,
+            "page_obj": page,
+            "actions": page.object_list,
+            "headers": _sort_headers(request, action_filter.sort_value),
+            "selects": [form[name] for name in SELECT_FILTERS],
+            "flags": [form[name] for name in FLAG_FILTERS],
+            "filtered": filtered,
+        },
+    )
+
+
+@require_GET
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The whole trail: report paragraphs, areas, milestones, notes, evidence, measures, history."""
+    action = access_action(request.user, pk, queryset=selectors.action_trail_queryset())
+    user, today = request.user, timezone.localdate()
+    can_update = user.has_perm("improvement.update_action", action)
+    measures = []
+    for measure in action.measures.all():
+        values = list(measure.values.all())
+        latest = values[0] if values else None
+        measures.append(
+            {
+                "measure": measure,
+                "latest": latest,
+                "on_target": latest is not None and measure.is_on_target(latest.value),
+                "improving": latest is not None and measure.is_improving(latest.value),
+            }
+        )
+    milestones = list(action.milestones.all())
+    return render(
+        request,
+        "improvement/action_detail.html",
+        {
+            "action": action,
+            "today": today,
+            "is_overdue": action.is_overdue(today=today),
+            "can_update": can_update,
+            "can_sign_off": (
+                user.has_perm("improvement.sign_off_action", action)
+                and action.delivery_status == Action.DeliveryStatus.DELIVERED
+                and not action.is_closed
+            ),
+            "milestones": milestones,
+            "completed_milestones": ",".join(str(m.pk) for m in milestones if m.is_complete),
+            "measures": measures,
+            "history": selectors.action_history(action=action),
+        },
+    )
+
+
+def _apply_quick_update(form: QuickUpdateForm, *, action: Action, user) -> None:
+    """Every write of one submit, in one transaction: a refused file leaves no note behind."""
+    data = form.cleaned_data
+    expected = data["version"]
+    text = (data.get("text") or "").strip()
+    status = data.get("delivery_status") or None
+    rag = data.get("rag") or None
+    changes_status = (status and status != action.delivery_status) or (rag and rag != action.rag)
+    ticked, unticked = form.milestone_changes
+    with transaction.atomic():
+        if text or changes_status or not (form.has_evidence or ticked or unticked):
+            # The service checks the version, and says what is missing when nothing was given.
+            services.action_record_progress(
+                action=action,
+                author=user,
+                expected_version=expected,
+                text=text,
+                delivery_status=status,
+                rag=rag,
+            )
+        elif not Action.objects.filter(pk=action.pk, version=expected).exists():
+            # Evidence or ticks alone do not bump the version, but must not land unseen either.
+            raise services.ConcurrentEditError(Action.objects.get(pk=action.pk), expected)
+        by_pk = {m.pk: m for m in form.milestone_list}
+        for pk in sorted(ticked | unticked):
+            if pk in by_pk:
+                services.milestone_set_complete(milestone=by_pk[pk], complete=pk in ticked, by=user)
+        title = (data.get("evidence_title") or "").strip()
+        if data.get("evidence_url"):
+            services.evidence_add_link(
+                action=action, added_by=user, url=data["evidence_url"], title=title
+            )
+        if data.get("evidence_file"):
+            # Last, because the file is stored before its row: nothing after it can fail.
+            services.evidence_add_file(
+                action=action, added_by=user, upload=data["evidence_file"], title=title
+            )
+
+
+def _update_queryset():
+    return Action.objects.select_related("team", "owner").prefetch_related(
+        "milestones",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner's quick update, with optimistic locking against someone else's save."""
+    action = access_action(
+        request.user, pk, perm="improvement.update_action", queryset=_update_queryset()
+    )
+    conflict = None
+    if request.method == "POST":
+        form = QuickUpdateForm(request.POST, request.FILES, action=action)
+        if form.is_valid():
+            try:
+                _apply_quick_update(form, action=action, user=request.user)
+            except services.ConcurrentEditError as exc:
+                action = _update_queryset().get(pk=pk)
+                entries, notes = selectors.action_changes_since(
+                    action=action, version=exc.expected_version
+                )
+                conflict = {
+                    "entries": entries,
+                    "notes": notes,
+                    "file_dropped": bool(form.cleaned_data.get("evidence_file")),
+                }
+                form = form.rebound_after_conflict(action=action)
+                form.is_valid()
+            except ValidationError as exc:
+                # The transaction rolled back; show the action as it is, not as it was mutated.
+                action = _update_queryset().get(pk=pk)
+                had_file = bool(form.cleaned_data.get("evidence_file"))
+                form = QuickUpdateForm(request.POST, action=action)
+                form.is_valid()
+                form.add_service_error(exc)
+                if had_file and "evidence_file" not in form.errors:
+                    form.add_error("evidence_file", "Nothing was saved: select the file again.")
+            else:
+                messages.success(request, "Your update has been saved.")
+                return redirect(action)
+    else:
+        form = QuickUpdateForm(action=action)
+    return render(
+        request,
+        "improvement/action_update.html",
+        {
+            "action": action,
+            "form": form,
+            "conflict": conflict,
+            "max_upload": settings.EVIDENCE_MAX_BYTES,
+        },
+    )
+
+
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Serve an evidence file as a download, only to those who may see its action."""
+    evidence = get_object_or_404(Evidence.objects.exclude(file=""), pk=pk)
+    access_action(request.user, evidence.action_id)
+    try:
+        handle = evidence.file.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=PurePath(evidence.file.name).name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
