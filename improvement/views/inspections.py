@@ -1,0 +1,80 @@
+"""Inspection pages: the list, and one inspection from judgements to the actions answering it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from improvement import selectors
+from improvement.access import access_inspection
+from improvement.clock import action_plan_clock
+from improvement.models import Inspection
+
+PAGE_SIZE = 25
+# Ofsted stopped giving an overall effectiveness judgement under ILACS from this date.
+NO_OVERALL_FROM = dt.date(2026, 4, 1)
+
+
+@require_GET
+def inspection_list(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("improvement.see_plan"):
+        raise PermissionDenied
+    queryset = selectors.inspections_in_scope(authority_id=request.user.authority_id)
+    page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    inspections = list(page_obj.object_list)
+    for inspection in inspections:
+        inspection.overall = next(iter(inspection.overall_judgements), None)
+        inspection.after_overall_removed = _after_overall_removed(inspection)
+    return render(
+        request,
+        "improvement/inspection_list.html",
+        {
+            "page_obj": page_obj,
+            "inspections": inspections,
+            "show_authority": request.user.authority_id is None,
+        },
+    )
+
+
+def _after_overall_removed(inspection: Inspection) -> bool:
+    when = inspection.start_date or inspection.publication_date
+    return when is not None and when >= NO_OVERALL_FROM
+
+
+@require_GET
+def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    inspection = access_inspection(request.user, pk, queryset=selectors.inspection_page_queryset())
+    today = timezone.localdate()
+    judgements = list(inspection.judgements.all())
+    areas = list(inspection.improvement_areas.all())
+    for area in areas:
+        area.action_list = list(area.actions.all())
+        for action in area.action_list:
+            action.row_overdue = action.is_overdue(today=today)
+    findings = list(inspection.findings.all())
+    # Paragraphs are numbered through the report, so one section's paragraphs are consecutive.
+    sections = [
+        (section, list(group)) for section, group in groupby(findings, key=lambda f: f.section)
+    ]
+    return render(
+        request,
+        "improvement/inspection_detail.html",
+        {
+            "inspection": inspection,
+            "overall": next((j for j in judgements if j.is_overall), None),
+            "judgements": [j for j in judgements if not j.is_overall],
+            "after_overall_removed": _after_overall_removed(inspection),
+            "areas": areas,
+            "unanswered_count": sum(1 for area in areas if not area.action_list),
+            "sections": sections,
+            "finding_count": len(findings),
+            "clock": action_plan_clock(inspection, today),
+        },
+    )
