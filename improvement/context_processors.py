@@ -1,6 +1,23 @@
+import rules
 from django.conf import settings
 from django.http import HttpRequest
 
+NAV_PERMISSIONS = {
+    "deadline_register": "improvement.see_deadline_register",
+    "sign_off_queue": "improvement.see_sign_off_queue",
+    "import_report": "improvement.import_report",
+}
 
-def site(request: HttpRequest) -> dict[str, str]:
-    return {"council_name": settings.COUNCIL_NAME, "service_name": settings.SERVICE_NAME}
+
+def site(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    # Asked of the rules alone: the model backend would add queries to every page.
+    nav = {
+        key: bool(user and user.is_authenticated and rules.has_perm(perm, user))
+        for key, perm in NAV_PERMISSIONS.items()
+    }
+    return {
+        "council_name": settings.COUNCIL_NAME,
+        "service_name": settings.SERVICE_NAME,
+        "nav": nav,
+    }

@@ -230,7 +230,8 @@ HISTORY = [
         [],
         "Focused visit: children in need and child protection",
         "Quality of practice variable; a more effective response to children experiencing "
-        "domestic abuse and to disabled children. Fieldwork in October 2022 (exact dates not held).",
+        "domestic abuse and to disabled children. Fieldwork in October 2022 "
+        "(exact dates not held).",
         [],
     ),
     (
@@ -523,7 +524,7 @@ ACTIONS = [
         "1.3",
         1,
         "Corporate parenting board scrutinises care leavers' outcomes each quarter",
-        "leader",
+        "owner2",
         "Leaving care service",
         -230,
         -100,

@@ -468,6 +468,11 @@ class Action(TimeStampedModel):
                 name="action_blue_iff_closed",
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name="action_version_positive"),
+            # Separation of duties, whatever the entry route: nobody signs off their own action.
+            models.CheckConstraint(
+                condition=Q(signed_off_by__isnull=True) | ~Q(signed_off_by=F("owner")),
+                name="action_not_signed_off_by_owner",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -662,6 +667,10 @@ class DueDateChange(TimeStampedModel):
                 fields=["action"],
                 condition=Q(status="pending"),
                 name="due_date_change_one_pending_per_action",
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("requested_by")),
+                name="due_date_change_not_decided_by_requester",
             ),
         ]
 

@@ -112,7 +112,7 @@ rules.add_perm("improvement.update_action", may_update_action)
 rules.add_perm("improvement.decide_deadline", in_scope & is_leader_or_admin & did_not_request)
 rules.add_perm(
     "improvement.sign_off_action",
-    in_scope & is_leader_or_admin & (is_administrator | does_not_own_action),
+    in_scope & is_leader_or_admin & does_not_own_action,
 )
 rules.add_perm("improvement.import_report", is_administrator)
 rules.add_perm("improvement.see_dashboard", has_any_role)

@@ -374,6 +374,8 @@ def action_sign_off(
         raise ValidationError("Only a delivered action can be signed off.")
     if action.is_closed:
         raise ValidationError("This action is already closed.")
+    if action.owner_id == by.pk:
+        raise ValidationError("Someone other than the action's owner must sign it off.")
     if not note:
         raise ValidationError(
             {
@@ -495,6 +497,7 @@ def evidence_add_file(
         added_by=added_by,
         is_sample=is_sample,
     )
+    evidence._history_user = added_by
     evidence.file.save(checked.safe_name, upload, save=False)
     try:
         evidence.full_clean()
@@ -517,6 +520,7 @@ def evidence_add_link(
         added_by=added_by,
         is_sample=is_sample,
     )
+    evidence._history_user = added_by
     evidence.full_clean()
     evidence.save()
     return evidence
@@ -552,6 +556,7 @@ def due_date_change_request(
         reason=(reason or "").strip(),
         requested_by=requested_by,
     )
+    change._history_user = requested_by
     change.full_clean()
     change.save()
     return change
@@ -564,6 +569,8 @@ def due_date_change_decide(
     change = DueDateChange.objects.select_for_update().select_related("action").get(pk=change.pk)
     if change.status != DueDateChange.Status.PENDING:
         raise ValidationError("This request has already been decided.")
+    if change.requested_by_id == decided_by.pk:
+        raise ValidationError("Someone else must decide a deadline change you asked for.")
     if not approve and not (note or "").strip():
         raise ValidationError({"decision_note": "Say why the request is refused."})
     change.status = DueDateChange.Status.APPROVED if approve else DueDateChange.Status.REFUSED
@@ -645,6 +652,7 @@ def measure_record_value(
         recorded_by=recorded_by,
         is_sample=is_sample,
     )
+    measure_value._history_user = recorded_by
     measure_value.full_clean()
     measure_value.save()
     return measure_value

@@ -285,3 +285,23 @@ def test_derived_flags():
     measure = Measure(direction="down", baseline_value=24, target_value=18)
     assert measure.is_on_target(Decimal("17")) and measure.is_improving(Decimal("22"))
     assert not measure.is_on_target(Decimal("19"))
+
+
+def test_nobody_signs_off_their_own_action():
+    action = ActionFactory(delivery_status="delivered")
+    assert refused(
+        update(
+            action,
+            impact_status="evidenced",
+            rag="blue",
+            signed_off_by=action.owner,
+            signed_off_at=timezone.now(),
+        )
+    )
+
+
+def test_nobody_decides_their_own_deadline_request():
+    change = DueDateChangeFactory()
+    assert refused(
+        update(change, status="approved", decided_by=change.requested_by, decided_at=timezone.now())
+    )

@@ -348,3 +348,29 @@ def test_bulk_reassign_records_a_note(leader):
     services.actions_bulk_reassign(actions=[action], owner=new_owner, by=leader)
     action.refresh_from_db()
     assert action.owner == new_owner and "Owner changed" in action.notes.get().text
+
+
+def test_separation_of_duties_holds_even_for_a_superuser():
+    """A superuser passes every permission check, so the service itself refuses."""
+    boss = UserFactory(is_superuser=True, is_staff=True)
+    action = ActionFactory(owner=boss)
+    change = services.due_date_change_request(
+        action=action,
+        requested_by=boss,
+        new_date=action.due_date + dt.timedelta(days=7),
+        reason="Mine",
+        today=TODAY,
+    )
+    with pytest.raises(ValidationError, match="Someone else"):
+        services.due_date_change_decide(change=change, decided_by=boss, approve=True)
+    services.action_record_progress(
+        action=action, author=boss, expected_version=1, text="Done", delivery_status="delivered"
+    )
+    with pytest.raises(ValidationError, match="other than the action's owner"):
+        services.action_sign_off(
+            action=action,
+            by=boss,
+            expected_version=action.version,
+            impact_evidenced=False,
+            note="Closing my own",
+        )
