@@ -421,6 +421,8 @@ class SampleAction:
     themes: tuple[str, ...] = ()
     notes: tuple[tuple[int, str, str | None, str | None], ...] = ()  # (day, text, status, rag)
     slips: tuple[tuple[int, int, str], ...] = ()  # (day asked, new due day, reason)
+    # A request still awaiting a leader's decision: (day asked, days added to the due date, reason).
+    pending_slip: tuple[int, int, str] | None = None
     milestones: tuple[tuple[str, int, bool], ...] = ()
     links: tuple[tuple[str, str], ...] = ()
     close: str | None = None  # "evidenced" or "without"
@@ -640,6 +642,7 @@ ACTIONS = [
                 Action.Rag.AMBER,
             ),
         ),
+        pending_slip=(-5, 45, "Coaching for managers moved to January after staff sickness"),
     ),
     SampleAction(
         "2.3",
@@ -885,6 +888,15 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
         )
         services.due_date_change_decide(change=change, decided_by=users["leader"], approve=True)
         action.refresh_from_db()
+    if spec.pending_slip:
+        asked, days_more, reason = spec.pending_slip
+        services.due_date_change_request(
+            action=action,
+            requested_by=users[spec.owner],
+            new_date=action.due_date + dt.timedelta(days=days_more),
+            reason=reason,
+            today=_day(anchor, asked),
+        )
     for day, text, status, rag in spec.notes:
         services.action_record_progress(
             action=action,

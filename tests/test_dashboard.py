@@ -551,25 +551,44 @@ def test_measures_show_the_latest_value_against_target(authority):
     assert (c.on_target, c.improving, c.percent_of_way) == (None, None, 0)
 
 
-def test_page_renders_plain_numbers_when_the_action_list_is_missing(
-    client, authority, local_leader, monkeypatch
+@freeze_time(NOW)
+def test_clock_follows_the_latest_inspection_with_a_published_report(
+    client, authority, local_leader, history
 ):
-    """Until the action list exists the counts show without links rather than failing."""
-    from improvement.views import dashboard as view
-
-    real = view.reverse
-
-    def no_action_list(name, *args, **kwargs):
-        if name == "improvement:action-list":
-            raise view.NoReverseMatch(name)
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(view, "reverse", no_action_list)
-    _action(authority, due_date=TODAY - dt.timedelta(days=3))
+    """A later monitoring visit whose report is not yet published does not hide the clock that
+    runs from the published inspection."""
+    InspectionFactory(
+        authority=authority,
+        kind=Inspection.Kind.MONITORING_VISIT,
+        start_date=dt.date(2026, 11, 17),
+        end_date=dt.date(2026, 11, 18),
+        publication_date=None,
+    )
     client.force_login(local_leader)
     response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
-    assert response.status_code == 200
-    assert "/actions/?" not in response.content.decode()
+
+    assert response.context["clock_inspection"] == history["latest"]
+    assert response.context["clock"].is_running
+    html = response.content.decode()
+    assert "For the latest Ofsted inspection with a published report:" in html
+    assert "Final action plan" in html
+
+
+@freeze_time(NOW)
+def test_clock_without_a_publication_date_says_it_cannot_start(client, authority, local_leader):
+    """With no published report the latest Ofsted inspection is shown, and why no clock runs."""
+    InspectionFactory(authority=authority, start_date=dt.date(2025, 3, 3), publication_date=None)
+    latest = InspectionFactory(
+        authority=authority, start_date=dt.date(2026, 10, 5), publication_date=None
+    )
+    client.force_login(local_leader)
+    response = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+
+    assert response.context["clock_inspection"] == latest
+    assert not response.context["clock"].is_running
+    html = response.content.decode()
+    assert "For the latest Ofsted inspection:" in html
+    assert "The clock cannot start: the report&#x27;s publication date is not recorded." in html
 
 
 # Fixed number of queries

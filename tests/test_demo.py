@@ -91,6 +91,12 @@ def test_demo_plan_has_the_situations_a_leader_must_see():
     assert MeasureValue.objects.filter(measure__authority__ons_code="E08000011").count() >= 16
     slipped = actions.get(reference="1.1")
     assert slipped.due_date_change_count == 2 and slipped.original_due_date < slipped.due_date
+    # A leader has a deadline change to decide, asked by the action's owner.
+    pending = DueDateChange.objects.get(action__in=actions, status=DueDateChange.Status.PENDING)
+    assert pending.action.reference == "2.2"
+    assert pending.requested_by == pending.action.owner
+    assert pending.old_date == pending.action.due_date
+    assert pending.new_date == pending.action.due_date + dt.timedelta(days=45)
 
 
 def test_demo_users_one_per_role_and_their_passwords_work(client):

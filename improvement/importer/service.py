@@ -17,7 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from improvement import services
 from improvement.importer.authorities import match_authority
@@ -128,11 +128,8 @@ def find_existing(
 
 
 def inspection_url(inspection: Inspection) -> str:
-    """The inspection's page, or its admin page while the inspection page does not exist."""
-    try:
-        return reverse("improvement:inspection-detail", kwargs={"pk": inspection.pk})
-    except NoReverseMatch:
-        return reverse("admin:improvement_inspection_change", args=[inspection.pk])
+    """The inspection's page."""
+    return reverse("improvement:inspection-detail", kwargs={"pk": inspection.pk})
 
 
 # Titles as Ofsted words them for each kind ({name} is the authority).

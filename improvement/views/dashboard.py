@@ -9,18 +9,14 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from improvement import selectors_dashboard as reads
 from improvement.access import access_authority
+from improvement.clock import action_plan_clock
 from improvement.models import Action, Authority, Inspection, Measure
-
-try:
-    from improvement.clock import action_plan_clock
-except ImportError:  # pragma: no cover - the clock module is written by another engineer
-    action_plan_clock = None
 
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
@@ -28,25 +24,14 @@ RAG_COLOURS = {"red": "red", "amber": "amber", "green": "green", "blue": "blue"}
 IMPACT_COLOURS = {"not_assessed": "grey", "evidenced": "green", "closed_without_impact": "amber"}
 
 
-def _reverse_or_none(name: str, **kwargs) -> str | None:
-    # The action list and inspection pages are built separately; until their routes exist the
-    # dashboard shows plain numbers rather than failing.
-    try:
-        return reverse(name, **kwargs)
-    except NoReverseMatch:
-        return None
-
-
 class ActionLinks:
     """Builds links to the action list filtered to exactly the actions a count is about."""
 
     def __init__(self, authority: Authority):
-        self.base = _reverse_or_none("improvement:action-list")
+        self.base = reverse("improvement:action-list")
         self.authority = authority
 
-    def __call__(self, **params) -> str | None:
-        if self.base is None:
-            return None
+    def __call__(self, **params) -> str:
         return f"{self.base}?{urlencode({'authority': self.authority.pk, **params})}"
 
 
@@ -65,13 +50,15 @@ def _chart_rows(counts, prefix, choices, colours, link, param) -> list[dict]:
 
 
 def _clock(inspections: list[Inspection], today: dt.date):
+    # The clock counts from the report's publication, so a later visit whose report is not yet
+    # recorded as published must not hide a running clock. With no publication date at all, the
+    # latest inspection's clock says why it cannot start. `inspections` is oldest first.
     ofsted = [i for i in inspections if i.is_ofsted]
     if not ofsted:
         return None, None
-    latest = ofsted[-1]
-    if action_plan_clock is None:
-        return latest, None
-    return latest, action_plan_clock(latest, today)
+    published = [i for i in ofsted if i.publication_date is not None]
+    inspection = published[-1] if published else ofsted[-1]
+    return inspection, action_plan_clock(inspection, today)
 
 
 def _format_value(measure: Measure, value: Decimal) -> str:
@@ -106,7 +93,7 @@ def _deadline_register_link(user, authority: Authority) -> str | None:
         return None
     if not user.has_perm("improvement.see_whole_deadline_register"):
         return None
-    return _reverse_or_none("improvement:deadline-list")
+    return reverse("improvement:deadline-list")
 
 
 def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> list[dict]:
@@ -191,12 +178,6 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "inspections": inspections,
         "latest_inspection": inspections[-1] if inspections else None,
         "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.current_inspections(inspections)),
-        "inspection_detail_available": _reverse_or_none(
-            "improvement:inspection-detail", kwargs={"pk": 1}
-        )
-        is not None,
-        "action_detail_available": _reverse_or_none("improvement:action-detail", kwargs={"pk": 1})
-        is not None,
         "measures": _measure_rows(reads.dashboard_measures(authority=authority)),
         "themes": [
             {"item": item, "href": link(theme=item.theme.slug)}
@@ -206,6 +187,5 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         ],
         "clock_inspection": clock_inspection,
         "clock": clock,
-        "clock_available": action_plan_clock is not None,
     }
     return render(request, "improvement/dashboard.html", context)

@@ -32,9 +32,6 @@ PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\
 @pytest.fixture
 def plan(transactional_db):
     """An owner's open action with a full trail, and an administrator who may also edit it."""
-    # Browser tests flush the database between tests, which empties the role groups.
-    for name in roles.ALL_ROLES:
-        Group.objects.get_or_create(name=name)
     today = timezone.localdate()
     authority = AuthorityFactory(name="Knowsley")
     owner = OwnerFactory(username="tm", first_name="Tom", last_name="Manager", authority=authority)

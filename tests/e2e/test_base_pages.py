@@ -3,23 +3,28 @@
 import re
 
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.contrib.auth.models import Group
+from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from improvement import roles
+
 PASSWORD = "correct-horse-battery-staple"
-# "My actions" falls back to improvement:home until improvement:my-actions exists.
 NAVIGATION = [
     ("improvement:my-actions", "My actions"),
     ("improvement:action-list", "Actions"),
     ("improvement:dashboard", "Dashboard"),
+    ("improvement:inspection-list", "Inspections"),
 ]
 
 
 @pytest.fixture
 def owner(django_user_model):
-    return django_user_model.objects.create_user(
+    user = django_user_model.objects.create_user(
         username="a.owner", password=PASSWORD, first_name="Alex", last_name="Owner"
     )
+    user.groups.add(Group.objects.get(name=roles.ACTION_OWNER))
+    return user
 
 
 def test_login_page_loads_styles_scripts_and_passes_axe(
@@ -85,34 +90,23 @@ def test_signed_in_layout_has_navigation_and_signs_out(
 ):
     """Signed in, the header names the user, the navigation works and Sign out POSTs to logout."""
     login(page, live_server, owner.username, PASSWORD)
-    # Where sign-in lands is the home screen's business and is tested with it.
-    page_problems.clear()
-    # TODO(lead): once the screens exist, check this layout on improvement:my-actions instead
-    # (improvement:home only redirects). A 404 page extends base.html, so it shows the signed-in
-    # layout without depending on any screen that is still being built.
-    response = page.goto(f"{live_server.url}/e2e-no-such-page/")
-    assert response is not None
-    assert response.status == 404
+    # An action owner lands on My actions, a real page built on base.html.
+    expect(page).to_have_url(f"{live_server.url}{reverse('improvement:my-actions')}")
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My actions")
     expect(page.locator(".app-header")).to_contain_text("Alex Owner")
     menu = page.get_by_role("navigation", name="Menu")
     expect(menu.get_by_role("link", name="My actions", exact=True)).to_be_visible()
+    expect(menu.get_by_role("link", name="My actions", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
     for name, text in NAVIGATION:
-        try:
-            href = reverse(name)
-        except NoReverseMatch:
-            continue  # base.html leaves out screens whose routes do not exist yet.
-        expect(menu.get_by_role("link", name=text, exact=True)).to_have_attribute("href", href)
+        expect(menu.get_by_role("link", name=text, exact=True)).to_have_attribute(
+            "href", reverse(name)
+        )
     expect(menu.get_by_role("link", name="Admin")).to_have_count(0)
     assert_no_axe_violations(page)
-    # The 404 itself is expected (Chromium also logs it to the console); nothing else may fail.
-    unexpected = [
-        problem
-        for problem in page_problems
-        if "/e2e-no-such-page/" not in problem and "status of 404 (Not Found)" not in problem
-    ]
-    assert unexpected == []
+    assert page_problems == []
 
     page.get_by_role("button", name="Sign out").click()
     expect(page).to_have_url(f"{live_server.url}{reverse('login')}")

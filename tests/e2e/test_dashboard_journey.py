@@ -4,12 +4,11 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from improvement import roles, services
+from improvement import services
 from improvement.models import Action
 from tests.factories import (
     ActionFactory,
@@ -30,9 +29,6 @@ PASSWORD = "password"  # what tests/factories.py gives every user
 @pytest.fixture
 def plan(db):
     """An authority with two overdue actions, three on time, history, a measure and themes."""
-    # live_server tests flush the database between tests, taking the migration-made role groups.
-    for name in roles.ALL_ROLES:
-        Group.objects.get_or_create(name=name)
     today = timezone.localdate()
     authority = AuthorityFactory(name="Knowsley")
     leader = LeaderFactory(

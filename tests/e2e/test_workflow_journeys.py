@@ -3,12 +3,10 @@
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from improvement import roles
 from improvement.models import Action, DueDateChange
 from tests.factories import (
     ActionFactory,
@@ -31,9 +29,6 @@ PASSWORD = "password"  # what tests/factories.py gives every user
 @pytest.fixture
 def plan(transactional_db):
     """Knowsley's 2021 inspection, an owner's open action and a delivered one with evidence."""
-    # Browser tests flush the database between tests, which empties the role groups.
-    for name in roles.ALL_ROLES:
-        Group.objects.get_or_create(name=name)
     today = timezone.localdate()
     authority = AuthorityFactory(name="Knowsley")
     owner = OwnerFactory(username="tm", first_name="Tom", last_name="Manager", authority=authority)
