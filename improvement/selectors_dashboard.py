@@ -317,6 +317,21 @@ class MeasureProgress:
         return max(0, min(100, round(moved / span * 100)))
 
 
+def measure_progress_from_prefetched(measure: Measure) -> MeasureProgress:
+    """A measure's progress from its prefetched values, newest first: no query of its own.
+
+    The action pages prefetch `values` ordered newest first (as the model's Meta does), so the
+    first is the latest, the same one the dashboard's subquery picks.
+    """
+    values = list(measure.values.all())
+    latest = values[0] if values else None
+    return MeasureProgress(
+        measure=measure,
+        latest_value=latest.value if latest else None,
+        latest_on=latest.recorded_on if latest else None,
+    )
+
+
 def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
     """Each measure with its latest value, in one query (correlated subqueries, no N+1)."""
     latest = MeasureValue.objects.filter(measure=OuterRef("pk")).order_by("-recorded_on", "-pk")

@@ -55,7 +55,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.add(Group.objects.get(name=extracted))
+            self.groups.add(Group.objects.get_or_create(name=extracted)[0])
         if create:
             self.save()
 
@@ -63,7 +63,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 def _role_hook(default: str):
     def role(self, create, extracted, **kwargs):
         if create:
-            self.groups.add(Group.objects.get(name=extracted or default))
+            self.groups.add(Group.objects.get_or_create(name=extracted or default)[0])
             self.save()
 
     return factory.PostGeneration(role)

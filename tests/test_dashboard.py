@@ -22,6 +22,7 @@ from improvement.models import (
     Finding,
     ImprovementArea,
     Inspection,
+    Measure,
     MeasureValue,
     ProgressNote,
 )
@@ -549,6 +550,33 @@ def test_measures_show_the_latest_value_against_target(authority):
     assert (a.on_target, a.improving, a.percent_of_way) == (False, True, 50)  # 78 -> 85 of 92
     assert (b.on_target, b.improving, b.percent_of_way) == (True, True, 100)
     assert (c.on_target, c.improving, c.percent_of_way) == (None, None, 0)
+
+
+def test_progress_from_prefetched_values_matches_the_dashboard(
+    authority, django_assert_num_queries
+):
+    """Rows built from prefetched values, with no query, agree with the dashboard's."""
+    rising = MeasureFactory(authority=authority, name="A rising")
+    MeasureValueFactory(
+        measure=rising, recorded_on=TODAY - dt.timedelta(days=10), value=Decimal("85")
+    )
+    MeasureValueFactory(
+        measure=rising, recorded_on=TODAY - dt.timedelta(days=100), value=Decimal("95")
+    )
+    MeasureFactory(authority=authority, name="B no values")
+    measures = list(
+        Measure.objects.filter(authority=authority).order_by("name").prefetch_related("values")
+    )
+
+    with django_assert_num_queries(0):
+        rows = [reads.measure_progress_from_prefetched(m) for m in measures]
+
+    expected = reads.dashboard_measures(authority=authority)
+    assert [(r.measure, r.latest_value, r.latest_on) for r in rows] == [
+        (p.measure, p.latest_value, p.latest_on) for p in expected
+    ]
+    assert (rows[0].on_target, rows[0].improving) == (False, True)
+    assert (rows[1].has_value, rows[1].on_target) == (False, None)
 
 
 @freeze_time(NOW)

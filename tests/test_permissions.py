@@ -329,7 +329,7 @@ def build_world() -> SimpleNamespace:
     def role_user(username, group=None, authority=home, **extra):
         user = UserFactory(username=username, authority=authority, **extra)
         if group:
-            user.groups.add(Group.objects.get(name=group))
+            user.groups.add(Group.objects.get_or_create(name=group)[0])
         return user
 
     owner = role_user("owner", roles.ACTION_OWNER)

@@ -19,6 +19,7 @@ from improvement.access import access_action
 from improvement.filters import ActionFilter
 from improvement.forms.actions import QuickUpdateForm
 from improvement.models import Action, Evidence
+from improvement.selectors_dashboard import measure_progress_from_prefetched
 
 PAGE_SIZE = 25
 
@@ -163,18 +164,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = access_action(request.user, pk, queryset=selectors.action_trail_queryset())
     user, today = request.user, timezone.localdate()
     can_update = user.has_perm("improvement.update_action", action)
-    measures = []
-    for measure in action.measures.all():
-        values = list(measure.values.all())
-        latest = values[0] if values else None
-        measures.append(
-            {
-                "measure": measure,
-                "latest": latest,
-                "on_target": latest is not None and measure.is_on_target(latest.value),
-                "improving": latest is not None and measure.is_improving(latest.value),
-            }
-        )
+    measures = [measure_progress_from_prefetched(m) for m in action.measures.all()]
     milestones = list(action.milestones.all())
     return render(
         request,

@@ -26,6 +26,7 @@ from improvement.forms.workflow import (
     add_service_errors,
 )
 from improvement.models import Action, DueDateChange
+from improvement.selectors_dashboard import measure_progress_from_prefetched
 
 PAGE_SIZE = 50
 RECENT_DECISIONS = 20
@@ -244,7 +245,12 @@ def action_sign_off(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "improvement/action_sign_off.html",
-        {"action": action, "form": form, "awaiting": awaiting},
+        {
+            "action": action,
+            "form": form,
+            "awaiting": awaiting,
+            "measures": [measure_progress_from_prefetched(m) for m in action.measures.all()],
+        },
     )
 
 
