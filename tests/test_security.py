@@ -196,7 +196,15 @@ def _run(args: list[str], **env_overrides: str) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DJANGO_SETTINGS_MODULE", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+        if k
+        not in {
+            "DJANGO_SETTINGS_MODULE",
+            "SECRET_KEY",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            # Set for the browser tests; a production process never has it.
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+        }
         and not k.startswith(("SECURE_", "TEST_DATABASE"))
     }
     env.update(

@@ -17,18 +17,11 @@ from playwright.sync_api import ConsoleMessage, Page, Request, Response
 E2E_DIR = Path(__file__).resolve().parent
 
 
-@pytest.fixture(autouse=True, scope="package")
-def allow_orm_beside_playwright():
-    """Playwright's sync API runs an event loop in the test thread, which Django's async-safety
-    check mistakes for async code touching the ORM (microsoft/playwright-pytest#29). Only the
-    browser tests need the exemption, so it is lifted again when they finish."""
-    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    yield
-    if previous is None:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-    else:
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+# Playwright's sync API runs an event loop in the test thread, which Django's async-safety check
+# mistakes for async code touching the ORM (microsoft/playwright-pytest#29). Session fixtures
+# (the browser, the test database) need it, so it is set when this conftest loads; the deploy
+# check in tests/test_security.py runs in a subprocess without it.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
 DEFAULT_CHROMIUM = "/usr/bin/chromium"

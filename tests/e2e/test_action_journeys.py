@@ -180,3 +180,43 @@ def test_action_pages_have_no_axe_violations(
     expect(page).to_have_title(re.compile("^Error: "))
     assert_no_axe_violations(page)
     assert page_problems == []
+
+
+def test_owner_update_in_the_browser_shows_on_the_leaders_dashboard(
+    browser: Browser, live_server, plan, login, tmp_path
+):
+    """The owner rates an action red with a note and a file; the leader's dashboard shows it."""
+    action = plan["action"]
+    leader = UserFactory(username="dcs", authority=action.authority, role=roles.SENIOR_LEADER)
+    owner_context, leader_context = browser.new_context(), browser.new_context()
+    try:
+        owner_page = owner_context.new_page()
+        login(owner_page, live_server, "tm", PASSWORD)
+        owner_page.goto(
+            f"{live_server.url}{reverse('improvement:action-update', args=[action.pk])}"
+        )
+        owner_page.get_by_role("radio", name="Red", exact=True).check()
+        owner_page.get_by_label("Progress note").fill("Two personal advisers left this month.")
+        upload = tmp_path / "caseload.pdf"
+        upload.write_bytes(PDF)
+        owner_page.get_by_label("Upload a file").set_input_files(str(upload))
+        owner_page.get_by_label("Evidence title").fill("Caseload report")
+        owner_page.get_by_role("button", name="Save update").click()
+        expect(owner_page.locator(".govuk-notification-banner--success")).to_be_visible()
+
+        leader_page = leader_context.new_page()
+        login(leader_page, live_server, leader.username, PASSWORD)
+        leader_page.goto(f"{live_server.url}{reverse('improvement:dashboard')}")
+        rag_table = leader_page.locator("table", has_text="Actions by RAG rating")
+        red_row = rag_table.locator("tr", has=leader_page.get_by_role("rowheader", name="Red"))
+        expect(red_row).to_contain_text("1")
+        red_row.get_by_role("link").click()
+        expect(leader_page.locator("main")).to_contain_text(action.title)
+        leader_page.get_by_role("link", name=re.compile(action.title)).first.click()
+        expect(leader_page.locator(".app-notes")).to_contain_text(
+            "Two personal advisers left this month."
+        )
+        expect(leader_page.get_by_role("link", name=re.compile("Caseload report"))).to_be_visible()
+    finally:
+        owner_context.close()
+        leader_context.close()
