@@ -9,7 +9,6 @@ actions are always there to see. Loading is idempotent: a second run changes not
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,8 +21,9 @@ from django.utils import timezone
 
 from improvement import roles, services
 from improvement.importer.parser import parse_report
-from improvement.importer.themes import THEMES, suggest_themes
+from improvement.importer.themes import suggest_themes
 from improvement.models import Action, Authority, Inspection, Judgement, Team, Theme, User
+from improvement.reference import load_authorities, load_themes
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 KNOWSLEY_ONS_CODE = "E08000011"
@@ -90,28 +90,6 @@ DEMO_USERS = (
         "board", "demo-board-2021", "Jo", "Bennett", "Improvement board member", roles.BOARD_VIEWER
     ),
 )
-
-
-def load_authorities(path: Path = DATA_DIR / "local-authorities.csv") -> int:
-    """Load every English local authority from the ONS list; returns how many were created."""
-    created = 0
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        for row in csv.DictReader(handle):
-            if not row.get("la_code_new", "").startswith("E"):
-                continue
-            _, was_created = services.authority_upsert(
-                ons_code=row["la_code_new"].strip(),
-                name=row["local_authority_ons_name"].strip(),
-                la_code=row["la_code"].strip()[:3],
-                region=row["region_name"].strip(),
-                authority_type=row["ons_la_type"].strip(),
-            )
-            created += was_created
-    return created
-
-
-def load_themes() -> dict[str, Theme]:
-    return {slug: services.theme_upsert(slug=slug, name=name)[0] for slug, name in THEMES}
 
 
 def _users(authority: Authority) -> dict[str, User]:

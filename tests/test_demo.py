@@ -18,6 +18,7 @@ from improvement.models import (
     Measure,
     MeasureValue,
     ProgressNote,
+    Theme,
     User,
 )
 
@@ -121,3 +122,14 @@ def test_load_demo_command_prints_the_logins(capsys):
     out = capsys.readouterr().out
     for spec in DEMO_USERS:
         assert spec.username in out and spec.password in out
+
+
+def test_reference_data_command_loads_authorities_and_themes_once(capsys):
+    call_command("load_reference_data")
+    first = capsys.readouterr().out
+    call_command("load_reference_data")
+    second = capsys.readouterr().out
+    assert Authority.objects.filter(ons_code="E08000011", name="Knowsley").exists()
+    assert Theme.objects.filter(slug="care-leavers").exists()
+    assert "(0 new); themes" in second and "(0 new)" in second.split("themes")[1]
+    assert first != second

@@ -9,8 +9,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from improvement import roles
-from improvement.demo import load_authorities
 from improvement.models import Authority, Inspection
+from improvement.reference import load_authorities
 
 PASSWORD = "correct-horse-battery-staple"
 SAMPLE = (

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from improvement.demo import load_authorities
 from improvement.importer import parse_file
 from improvement.models import Authority
+from improvement.reference import load_authorities
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = (ROOT / ".." / "shared" / "ofsted-samples").resolve()
@@ -39,7 +39,7 @@ _AUTHORITY_ROWS: list[dict] = []
 
 
 def load_authority_list() -> None:
-    """Load every authority with demo.load_authorities(); later calls copy the first result.
+    """Load every authority with reference.load_authorities(); later calls copy the first result.
 
     The loader validates and upserts row by row (about a second); a bulk copy of what it made
     keeps each test fast while testing against the real list.

@@ -123,13 +123,13 @@ class Command(BaseCommand):
             if authority is None:
                 raise CommandError(
                     f"No authority has the ONS code {ons_code}. Load them with "
-                    "`python manage.py load_authorities`."
+                    "`python manage.py load_reference_data`."
                 )
             return authority
         authority = match_report_authority(data)
         if authority is None:
             hint = (
-                " No authorities are loaded: run `python manage.py load_authorities` first."
+                " No authorities are loaded: run `python manage.py load_reference_data` first."
                 if not Authority.objects.exists()
                 else ""
             )
