@@ -349,6 +349,53 @@ def action_record_progress(
 
 
 @transaction.atomic
+def action_quick_update(
+    *,
+    action: Action,
+    by: User,
+    expected_version: int,
+    text: str = "",
+    delivery_status: str | None = None,
+    rag: str | None = None,
+    milestones_ticked: Iterable[Milestone] = (),
+    milestones_unticked: Iterable[Milestone] = (),
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    evidence_title: str = "",
+) -> None:
+    """The owner's update in one submit: note, status, milestones and evidence, all or nothing.
+
+    Evidence or milestone ticks alone need no note and do not bump the version, but they are
+    refused like any other write if someone saved the action since expected_version.
+    """
+    text = (text or "").strip()
+    changes_status = (delivery_status and delivery_status != action.delivery_status) or (
+        rag and rag != action.rag
+    )
+    ticked, unticked = list(milestones_ticked), list(milestones_unticked)
+    has_evidence = bool(evidence_url or evidence_file)
+    if text or changes_status or not (has_evidence or ticked or unticked):
+        # Asks for a note when nothing at all was given.
+        action_record_progress(
+            action=action,
+            author=by,
+            expected_version=expected_version,
+            text=text,
+            delivery_status=delivery_status,
+            rag=rag,
+        )
+    elif not Action.objects.filter(pk=action.pk, version=expected_version).exists():
+        raise ConcurrentEditError(Action.objects.get(pk=action.pk), expected_version)
+    for milestone in sorted(ticked + unticked, key=lambda m: m.pk):
+        milestone_set_complete(milestone=milestone, complete=milestone in ticked, by=by)
+    if evidence_url:
+        evidence_add_link(action=action, added_by=by, url=evidence_url, title=evidence_title)
+    if evidence_file:
+        # Last, because the file is stored before its row: nothing after it can fail.
+        evidence_add_file(action=action, added_by=by, upload=evidence_file, title=evidence_title)
+
+
+@transaction.atomic
 def action_reassign_owner(*, action: Action, owner: User, by: User, note: str = "") -> Action:
     """Give the action a new owner (also the admin's bulk action); a note records why."""
     if owner.pk == action.owner_id:

@@ -374,3 +374,38 @@ def test_separation_of_duties_holds_even_for_a_superuser():
             impact_evidenced=False,
             note="Closing my own",
         )
+
+
+def test_quick_update_is_all_or_nothing_when_the_file_is_refused():
+    action = ActionFactory()
+    milestone = MilestoneFactory(action=action)
+    with pytest.raises(ValidationError):
+        services.action_quick_update(
+            action=action,
+            by=action.owner,
+            expected_version=1,
+            text="Audit done",
+            rag="amber",
+            milestones_ticked=[milestone],
+            evidence_file=SimpleUploadedFile("audit.pdf", b"not a pdf at all"),
+        )
+    action.refresh_from_db()
+    milestone.refresh_from_db()
+    assert action.version == 1 and action.rag == "green"
+    assert milestone.completed_on is None and not ProgressNote.objects.exists()
+
+
+def test_quick_update_with_evidence_only_still_respects_the_version():
+    action = ActionFactory()
+    services.action_record_progress(
+        action=action, author=action.owner, expected_version=1, text="Someone else's note"
+    )
+    with pytest.raises(services.ConcurrentEditError):
+        services.action_quick_update(
+            action=action,
+            by=action.owner,
+            expected_version=1,
+            evidence_url="https://example.org/audit",
+            evidence_title="Audit",
+        )
+    assert not Evidence.objects.exists()

@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -188,42 +187,22 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _apply_quick_update(form: QuickUpdateForm, *, action: Action, user) -> None:
-    """Every write of one submit, in one transaction: a refused file leaves no note behind."""
     data = form.cleaned_data
-    expected = data["version"]
-    text = (data.get("text") or "").strip()
-    status = data.get("delivery_status") or None
-    rag = data.get("rag") or None
-    changes_status = (status and status != action.delivery_status) or (rag and rag != action.rag)
     ticked, unticked = form.milestone_changes
-    with transaction.atomic():
-        if text or changes_status or not (form.has_evidence or ticked or unticked):
-            # The service checks the version, and says what is missing when nothing was given.
-            services.action_record_progress(
-                action=action,
-                author=user,
-                expected_version=expected,
-                text=text,
-                delivery_status=status,
-                rag=rag,
-            )
-        elif not Action.objects.filter(pk=action.pk, version=expected).exists():
-            # Evidence or ticks alone do not bump the version, but must not land unseen either.
-            raise services.ConcurrentEditError(Action.objects.get(pk=action.pk), expected)
-        by_pk = {m.pk: m for m in form.milestone_list}
-        for pk in sorted(ticked | unticked):
-            if pk in by_pk:
-                services.milestone_set_complete(milestone=by_pk[pk], complete=pk in ticked, by=user)
-        title = (data.get("evidence_title") or "").strip()
-        if data.get("evidence_url"):
-            services.evidence_add_link(
-                action=action, added_by=user, url=data["evidence_url"], title=title
-            )
-        if data.get("evidence_file"):
-            # Last, because the file is stored before its row: nothing after it can fail.
-            services.evidence_add_file(
-                action=action, added_by=user, upload=data["evidence_file"], title=title
-            )
+    by_pk = {m.pk: m for m in form.milestone_list}
+    services.action_quick_update(
+        action=action,
+        by=user,
+        expected_version=data["version"],
+        text=data.get("text") or "",
+        delivery_status=data.get("delivery_status") or None,
+        rag=data.get("rag") or None,
+        milestones_ticked=[by_pk[pk] for pk in ticked if pk in by_pk],
+        milestones_unticked=[by_pk[pk] for pk in unticked if pk in by_pk],
+        evidence_url=data.get("evidence_url") or "",
+        evidence_file=data.get("evidence_file"),
+        evidence_title=(data.get("evidence_title") or "").strip(),
+    )
 
 
 def _update_queryset():
