@@ -21,6 +21,7 @@ from improvement.models import (
     Theme,
     User,
 )
+from improvement.selectors import authority_inspections
 
 pytestmark = pytest.mark.django_db
 
@@ -49,11 +50,7 @@ def test_demo_loads_knowsley_history_and_the_2021_report_in_full():
     load_demo(anchor=ANCHOR)
     knowsley = Authority.objects.get(ons_code="E08000011")
     assert Authority.objects.count() >= 150
-    kinds = list(
-        knowsley.inspections.order_by("start_date", "publication_date").values_list(
-            "kind", flat=True
-        )
-    )
+    kinds = [i.kind for i in authority_inspections(authority=knowsley)]
     assert kinds[0] == "safeguarding_lac" and kinds.count("ilacs_standard") == 2
     assert {"sif", "sif_reinspection", "send_area", "monitoring_visit"} <= set(kinds)
     report = knowsley.inspections.get(start_date=dt.date(2021, 10, 11))

@@ -20,3 +20,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # Tests serve static files from the finders: there is no collectstatic output to read.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Live-server threads must not hold connections open, or the test database cannot be dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
