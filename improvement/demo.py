@@ -846,6 +846,8 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
         success_measure=spec.success,
         description="Sample action written for the demo.",
         priority=spec.priority,
+        # The rating the notes end on, or the one set when the action was agreed.
+        rag=Action.Rag.GREEN if any(note[3] for note in spec.notes) else spec.rag,
         themes=[themes[s] for s in spec.themes],
         is_sample=True,
     )

@@ -130,3 +130,11 @@ def test_reference_data_command_loads_authorities_and_themes_once(capsys):
     assert Theme.objects.filter(slug="care-leavers").exists()
     assert "(0 new); themes" in second and "(0 new)" in second.split("themes")[1]
     assert first != second
+
+
+def test_each_sample_action_ends_on_the_rating_its_story_gives():
+    load_demo(anchor=ANCHOR)
+    ratings = dict(Action.objects.values_list("reference", "rag"))
+    assert ratings["1.1"] == "red"  # rated down by its notes
+    assert ratings["2.4"] == "red"  # overdue and not started: never green
+    assert ratings["1.3"] == "blue"  # closed by a senior leader
