@@ -257,3 +257,11 @@ def test_deploy_check_passes_with_production_settings():
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_failed_sign_in_says_what_to_do_in_govuk_wording(client):
+    response = client.post(reverse("login"), {"username": "nobody", "password": "wrong"})
+    assert "Enter a correct username and password." in response.content.decode()
+    response = client.post(reverse("login"), {"username": "", "password": ""})
+    assert "Enter your username" in response.content.decode()
