@@ -109,6 +109,7 @@ def inspection_create(
     summary: str = "",
     outcome: str = "",
     source_sha256: str = "",
+    by: User | None = None,
 ) -> Inspection:
     inspection = Inspection(
         authority=authority,
@@ -123,6 +124,7 @@ def inspection_create(
         outcome=outcome,
         source_sha256=source_sha256,
     )
+    inspection._history_user = by
     inspection.full_clean()
     inspection.save()
     return inspection
@@ -136,12 +138,14 @@ def judgement_add(
     grade: str,
     is_overall: bool = False,
     position: int | None = None,
+    by: User | None = None,
 ) -> Judgement:
     if position is None:
         position = inspection.judgements.count()
     judgement = Judgement(
         inspection=inspection, area=area, grade=grade, is_overall=is_overall, position=position
     )
+    judgement._history_user = by
     judgement.full_clean()
     judgement.save()
     return judgement
@@ -155,8 +159,10 @@ def finding_add(
     text: str,
     section: str = "",
     themes: Iterable[Theme] = (),
+    by: User | None = None,
 ) -> Finding:
     finding = Finding(inspection=inspection, number=number, section=section, text=text)
+    finding._history_user = by
     finding.full_clean()
     finding.save()
     finding.themes.set(themes)
@@ -174,6 +180,7 @@ def improvement_area_add(
     responsible_body: str = "",
     supporting_findings: Iterable[Finding] = (),
     themes: Iterable[Theme] = (),
+    by: User | None = None,
 ) -> ImprovementArea:
     if position is None:
         position = inspection.improvement_areas.count() + 1
@@ -190,6 +197,7 @@ def improvement_area_add(
         is_priority_action=is_priority_action,
         responsible_body=responsible_body,
     )
+    area._history_user = by
     area.full_clean()
     area.save()
     area.supporting_findings.set(findings)

@@ -186,6 +186,7 @@ def report_import(
     overall = data.get("overall_effectiveness")
     try:
         inspection = services.inspection_create(
+            by=imported_by,
             authority=authority,
             kind=kind,
             start_date=start_date,
@@ -208,6 +209,7 @@ def report_import(
     judgements = list(data.get("judgements") or [])
     for position, judgement in enumerate(judgements):
         services.judgement_add(
+            by=imported_by,
             inspection=inspection,
             area=" ".join(str(judgement["area"]).split())[:_AREA_MAX],
             grade=grade_value(judgement.get("grade")),
@@ -215,6 +217,7 @@ def report_import(
         )
     if overall and not is_send:
         services.judgement_add(
+            by=imported_by,
             inspection=inspection,
             area=OVERALL_AREA,
             grade=grade_value(overall),
@@ -225,6 +228,7 @@ def report_import(
     themes = _ThemeCache()
     for paragraph in data.get("paragraphs") or []:
         services.finding_add(
+            by=imported_by,
             inspection=inspection,
             number=int(paragraph["number"]),
             section=(paragraph.get("section") or "")[:_SECTION_MAX],
@@ -237,6 +241,7 @@ def report_import(
     for item in data.get("priority_actions") or []:
         position += 1
         services.improvement_area_add(
+            by=imported_by,
             inspection=inspection,
             position=position,
             text=item["text"],
@@ -247,6 +252,7 @@ def report_import(
     for item in data.get("improvement_areas") or []:
         position += 1
         services.improvement_area_add(
+            by=imported_by,
             inspection=inspection,
             position=position,
             text=item["text"],
@@ -254,8 +260,6 @@ def report_import(
             themes=themes.for_text(item["text"]),
         )
 
-    if imported_by is not None:
-        _record_history_user(inspection, imported_by)
     logger.info(
         "Imported %s (inspection %s, sha256 %s) by %s",
         inspection,
@@ -281,13 +285,3 @@ class _ThemeCache:
                 self._themes[slug] = services.theme_upsert(slug=slug, name=_THEME_NAMES[slug])[0]
             found.append(self._themes[slug])
         return found
-
-
-def _record_history_user(inspection: Inspection, user: User) -> None:
-    """Name the importer on the history rows the import created (services do not take a user)."""
-    inspection_rows = Inspection.history.filter(id=inspection.pk, history_user__isnull=True)
-    inspection_rows.update(history_user=user)
-    for model in (Judgement, Finding, ImprovementArea):
-        model.history.filter(inspection_id=inspection.pk, history_user__isnull=True).update(
-            history_user=user
-        )
