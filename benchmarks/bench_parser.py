@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from improvement.importer import parse_file  # noqa: E402
+from improvement.importer.errors import ReportError  # noqa: E402
 from improvement.importer.parser import parse_report  # noqa: E402
 from improvement.importer.pdf import extract_text  # noqa: E402
 
@@ -63,6 +64,18 @@ def main(repeats: int) -> None:
         parse_file(path)
     print(
         f"{'parse_file, all samples once':38} {'':9} {'':9} "
+        f"{(time.perf_counter() - started) * 1000:9.1f}"
+    )
+
+    # A pathological text: 50,000 lines all numbered "1." (guards against quadratic parsing).
+    huge = "Lead inspector: Jo Bloggs HMI\n" + ("1. Words words words.\n" * 50_000)
+    started = time.perf_counter()
+    try:
+        parse_report(huge)
+    except ReportError:
+        pass
+    print(
+        f"{'50,000 repeated lines of text':38} {'':9} {'':9} "
         f"{(time.perf_counter() - started) * 1000:9.1f}"
     )
 

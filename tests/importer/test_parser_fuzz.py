@@ -9,7 +9,6 @@ Views and the management command catch ``ReportError`` only, so any other except
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 
 import pytest
@@ -242,11 +241,9 @@ def test_text_that_is_not_a_report_is_rejected() -> None:
         parse_report("")
 
 
-def test_huge_text_is_parsed_quickly() -> None:
-    """Very long text is parsed in linear time (a repeated number is not a new paragraph)."""
+def test_huge_text_with_a_repeated_number_is_one_paragraph() -> None:
+    """A repeated number is not a new paragraph (benchmarks/bench_parser.py times this case)."""
     text = "Lead inspector: Jo Bloggs HMI\n" + ("1. Words words words.\n" * 50_000)
-    started = time.perf_counter()
     report = _parse_text_or_report_error(text)
-    assert time.perf_counter() - started < 10
     assert report is not None
     assert len(report.paragraphs) == 1
