@@ -541,7 +541,7 @@ def test_permission_walk(db, world, key, role, method):
     """Each (page, role, method) answers as REGISTRY says."""
     name = url_name(key)
     if name not in routed_names():
-        pytest.skip(f"{name} is not routed (yet)")
+        pytest.fail(f"{name} is in the permission walk but not routed: remove it from REGISTRY")
     page = REGISTRY[key]
     client = Client()
     if role != ANON:
