@@ -20,6 +20,7 @@ from improvement.models import (
     MeasureValue,
     ProgressNote,
     Team,
+    Theme,
 )
 from tests.factories import (
     TODAY,
@@ -32,7 +33,9 @@ from tests.factories import (
     JudgementFactory,
     MeasureFactory,
     MeasureValueFactory,
+    MilestoneFactory,
     TeamFactory,
+    ThemeFactory,
     UserFactory,
 )
 
@@ -305,3 +308,13 @@ def test_nobody_decides_their_own_deadline_request():
     assert refused(
         update(change, status="approved", decided_by=change.requested_by, decided_at=timezone.now())
     )
+
+
+def test_milestone_title_required_and_names_unique_where_they_must_be():
+    milestone = MilestoneFactory()
+    assert refused(update(milestone, title=""))
+    measure = MeasureFactory()
+    assert refused(lambda: MeasureFactory(authority=measure.authority, name=measure.name))
+    theme = ThemeFactory()
+    assert refused(lambda: Theme.objects.create(slug=theme.slug, name="Another name"))
+    assert refused(lambda: Theme.objects.create(slug="another-slug", name=theme.name))
