@@ -1,7 +1,10 @@
 """factory-boy factories: each builds a valid object (tests/test_factories.py proves it)."""
 
 import datetime as dt
+import itertools
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import factory
 from django.contrib.auth.models import Group
@@ -156,6 +159,49 @@ class ActionFactory(factory.django.DjangoModelFactory):
             self.improvement_areas.set(
                 extracted or [ImprovementAreaFactory(inspection__authority=self.authority)]
             )
+
+
+_bulk_serial = itertools.count(1)
+
+
+def bulk_actions(
+    n: int,
+    *,
+    area: ImprovementArea | Sequence[ImprovementArea],
+    owner: User,
+    **fields: Any,
+) -> list[Action]:
+    """n actions in two queries (the rows, then their improvement-area links), for query counts.
+
+    The authority is the first area's; given several areas, the actions answer them in turn.
+    Titles and references are unique across calls. `fields` override the defaults; a callable
+    is called with the row's index (0 to n-1) so that rows can differ (due dates, RAG...).
+    original_due_date follows due_date unless given.
+    """
+    areas = [area] if isinstance(area, ImprovementArea) else list(area)
+    fields = {
+        "authority": areas[0].inspection.authority,
+        "owner": owner,
+        "start_date": TODAY - dt.timedelta(days=90),
+        "due_date": TODAY + dt.timedelta(days=30),
+        "success_measure": "Children say things are better.",
+        **fields,
+    }
+    fields.setdefault("original_due_date", fields["due_date"])
+
+    def build(i: int) -> Action:
+        serial = next(_bulk_serial)
+        values = {"title": f"Bulk action {serial}", "reference": f"B.{serial}"}
+        values.update((k, v(i) if callable(v) else v) for k, v in fields.items())
+        return Action(**values)
+
+    rows = Action.objects.bulk_create(build(i) for i in range(n))
+    through = Action.improvement_areas.through
+    through.objects.bulk_create(
+        through(action_id=a.pk, improvementarea_id=areas[i % len(areas)].pk)
+        for i, a in enumerate(rows)
+    )
+    return rows
 
 
 class MilestoneFactory(factory.django.DjangoModelFactory):

@@ -50,6 +50,7 @@ from tests.factories import (
     TeamFactory,
     ThemeFactory,
     UserFactory,
+    bulk_actions,
 )
 
 pytestmark = pytest.mark.django_db
@@ -96,22 +97,14 @@ def _moment(i: int) -> dt.datetime:
 
 
 def _actions(p, start: int, stop: int) -> list[Action]:
-    rows = Action.objects.bulk_create(
-        Action(
-            authority=p.authority,
-            reference=f"9.{i}",
-            title=f"Bulk action {i}",
-            owner=p.user,
-            team=p.team,
-            start_date=TODAY - dt.timedelta(days=400),
-            due_date=_day(i % 300),
-            original_due_date=_day(i % 300),
-            success_measure="Children are seen alone.",
-        )
-        for i in range(start, stop)
+    rows = bulk_actions(
+        stop - start,
+        area=p.area,
+        owner=p.user,
+        team=p.team,
+        start_date=TODAY - dt.timedelta(days=400),
+        due_date=lambda i: _day((start + i) % 300),
     )
-    through = Action.improvement_areas.through
-    through.objects.bulk_create(through(action_id=a.pk, improvementarea_id=p.area.pk) for a in rows)
     themes = Action.themes.through
     themes.objects.bulk_create(themes(action_id=a.pk, theme_id=p.theme.pk) for a in rows)
     return rows

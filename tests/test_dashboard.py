@@ -42,6 +42,7 @@ from tests.factories import (
     TeamFactory,
     ThemeFactory,
     UserFactory,
+    bulk_actions,
 )
 
 NOW = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(12, 0)))
@@ -625,26 +626,19 @@ def test_clock_without_a_publication_date_says_it_cannot_start(client, authority
 def _bulk_plan(authority, *, size: int, owner, team, areas, themes) -> None:
     """`size` actions with areas, themes, notes, deadline requests, built in a few queries."""
     statuses = Action.DeliveryStatus.values
-    actions = Action.objects.bulk_create(
-        Action(
-            authority=authority,
-            title=f"Bulk action {n}",
-            owner=owner,
-            team=team,
-            start_date=TODAY - dt.timedelta(days=400),
-            original_due_date=TODAY + dt.timedelta(days=n % 90 - 45),
-            due_date=TODAY + dt.timedelta(days=n % 90 - 45),
-            delivery_status=statuses[n % 3],
-            rag=["red", "amber", "green"][n % 3],
-            success_measure="Children are better off.",
-            last_note_at=None if n % 4 == 0 else _ago(n % 60),
-            due_date_change_count=n % 3,
-        )
-        for n in range(size)
-    )
-    Action.improvement_areas.through.objects.bulk_create(
-        Action.improvement_areas.through(action=a, improvementarea=areas[n % len(areas)])
-        for n, a in enumerate(actions)
+    actions = bulk_actions(
+        size,
+        area=areas,
+        owner=owner,
+        authority=authority,
+        team=team,
+        start_date=TODAY - dt.timedelta(days=400),
+        due_date=lambda n: TODAY + dt.timedelta(days=n % 90 - 45),
+        delivery_status=lambda n: statuses[n % 3],
+        rag=lambda n: ["red", "amber", "green"][n % 3],
+        success_measure="Children are better off.",
+        last_note_at=lambda n: None if n % 4 == 0 else _ago(n % 60),
+        due_date_change_count=lambda n: n % 3,
     )
     Action.themes.through.objects.bulk_create(
         Action.themes.through(action=a, theme=themes[n % len(themes)])

@@ -30,6 +30,7 @@ from tests.factories import (
     ProgressNoteFactory,
     TeamFactory,
     UserFactory,
+    bulk_actions,
 )
 
 pytestmark = pytest.mark.django_db
@@ -589,27 +590,6 @@ def test_evidence_download_is_404_for_others_and_for_links(client, outsider, own
 # Query counts: the same at 10 and at 1,000 actions
 
 
-def bulk_actions(n: int, *, owner, authority, area) -> None:
-    actions = Action.objects.bulk_create(
-        Action(
-            authority=authority,
-            reference=f"{i}",
-            title=f"Bulk action {i}",
-            owner=owner,
-            start_date=TODAY - dt.timedelta(days=30),
-            original_due_date=TODAY + dt.timedelta(days=i % 90 - 30),
-            due_date=TODAY + dt.timedelta(days=i % 90 - 30),
-            rag=("red", "amber", "green")[i % 3],
-            success_measure="Children are safer.",
-        )
-        for i in range(n)
-    )
-    Action.improvement_areas.through.objects.bulk_create(
-        Action.improvement_areas.through(action_id=a.pk, improvementarea_id=area.pk)
-        for a in actions
-    )
-
-
 def count_queries(client, url, params=None) -> int:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, params or {})
@@ -634,10 +614,15 @@ def test_list_query_counts_do_not_grow_with_data(client, owner, authority, name,
     params = {k: (owner.pk if v == "OWNER" else v) for k, v in params.items()}
     client.force_login(owner)
     url = reverse(name)
+    spread = {
+        "start_date": TODAY - dt.timedelta(days=30),
+        "due_date": lambda i: TODAY + dt.timedelta(days=i % 90 - 30),
+        "rag": lambda i: ("red", "amber", "green")[i % 3],
+    }
     with freeze_time(TODAY):
-        bulk_actions(10, owner=owner, authority=authority, area=area)
+        bulk_actions(10, area=area, owner=owner, **spread)
         small = count_queries(client, url, params)
-        bulk_actions(990, owner=owner, authority=authority, area=area)
+        bulk_actions(990, area=area, owner=owner, **spread)
         large = count_queries(client, url, params)
     assert small == large
 

@@ -9,9 +9,8 @@ from django.urls import reverse
 from freezegun import freeze_time
 
 from improvement import roles
-from improvement.models import Action, Finding, ImprovementArea, Inspection, Judgement
+from improvement.models import Finding, Inspection, Judgement
 from tests.factories import (
-    TODAY,
     ActionFactory,
     AuthorityFactory,
     FindingFactory,
@@ -22,6 +21,7 @@ from tests.factories import (
     OwnerFactory,
     ThemeFactory,
     UserFactory,
+    bulk_actions,
 )
 
 pytestmark = pytest.mark.django_db
@@ -75,24 +75,6 @@ def count_queries(client, url) -> int:
         response = client.get(url)
     assert response.status_code == 200
     return len(queries)
-
-
-def bulk_actions(n: int, *, area: ImprovementArea, owner) -> list[Action]:
-    rows = Action.objects.bulk_create(
-        Action(
-            authority=area.inspection.authority,
-            title=f"Bulk action {i}",
-            owner=owner,
-            start_date=TODAY - dt.timedelta(days=90),
-            original_due_date=TODAY + dt.timedelta(days=30),
-            due_date=TODAY + dt.timedelta(days=30),
-            success_measure="Children say things are better.",
-        )
-        for i in range(n)
-    )
-    through = Action.improvement_areas.through
-    through.objects.bulk_create(through(action_id=a.pk, improvementarea_id=area.pk) for a in rows)
-    return rows
 
 
 # The list

@@ -24,7 +24,7 @@ from improvement.models import (
     Judgement,
 )
 from improvement.views.importer import SESSION_KEY
-from tests.factories import TODAY, ImprovementAreaFactory, InspectionFactory
+from tests.factories import ImprovementAreaFactory, InspectionFactory, bulk_actions
 from tests.importer.import_support import load_authority_list, parsed, sample_path
 
 UPLOAD = reverse("improvement:report-import")
@@ -432,26 +432,12 @@ def test_upload_page_query_count_is_fixed(admin_client, authorities, administrat
     assert len(before.captured_queries) == len(after.captured_queries)
 
 
-def _bulk_actions(authority: Authority, owner, size: int, year: int) -> None:
+def _inspection_with_actions(authority: Authority, owner, size: int, year: int) -> None:
     inspection = InspectionFactory(
         authority=authority, kind=Inspection.Kind.PEER_REVIEW, start_date=dt.date(year, 1, 7)
     )
     area = ImprovementAreaFactory(inspection=inspection, position=1)
-    actions = Action.objects.bulk_create(
-        Action(
-            authority=authority,
-            title=f"Action {size}-{n}",
-            owner=owner,
-            start_date=TODAY,
-            original_due_date=TODAY,
-            due_date=TODAY,
-            success_measure="Children are safer.",
-        )
-        for n in range(size)
-    )
-    Action.improvement_areas.through.objects.bulk_create(
-        Action.improvement_areas.through(action=action, improvementarea=area) for action in actions
-    )
+    bulk_actions(size, area=area, owner=owner)
 
 
 def test_import_pages_run_the_same_queries_for_10_and_1000_actions(
@@ -471,9 +457,9 @@ def test_import_pages_run_the_same_queries_for_10_and_1000_actions(
             assert admin_client.get(response["Location"]).status_code == 200
         return len(page), len(post), len(preview)
 
-    _bulk_actions(knowsley, owner, 10, 2019)
+    _inspection_with_actions(knowsley, owner, 10, 2019)
     small = measure()
-    _bulk_actions(knowsley, owner, 990, 2020)
+    _inspection_with_actions(knowsley, owner, 990, 2020)
     large = measure()
     assert Action.objects.count() == 1000
     assert small == large, f"queries (upload, post, preview): {small} at 10, {large} at 1,000"
