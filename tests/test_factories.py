@@ -1,15 +1,32 @@
-"""The shared bulk builder makes valid actions, linked to their areas, in two queries."""
+"""Every factory builds a valid object; the bulk builder links actions to areas in two queries."""
 
 import datetime as dt
 
+import factory
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from improvement.models import Action
+from tests import factories
 from tests.factories import TODAY, ImprovementAreaFactory, OwnerFactory, bulk_actions
 
 pytestmark = pytest.mark.django_db
+
+ALL_FACTORIES = [
+    value
+    for value in vars(factories).values()
+    if isinstance(value, type)
+    and issubclass(value, factory.django.DjangoModelFactory)
+    and value is not factory.django.DjangoModelFactory
+]
+
+
+@pytest.mark.parametrize("model_factory", ALL_FACTORIES, ids=lambda f: f.__name__)
+def test_every_factory_builds_a_valid_object(model_factory):
+    """A factory that builds an invalid object would make every test using it lie."""
+    obj = model_factory()
+    obj.full_clean()
 
 
 def test_bulk_actions_defaults_link_every_action_to_its_area_in_two_queries():
