@@ -563,8 +563,12 @@ def test_permission_walk(db, world, key, role, method):
     _walked.append(f"{key} {role} {method}")
 
 
-def test_zz_walk_summary(world, record_property):
-    """Prints how many (URL, role, method) cases the walk has, and how many passed in this run."""
+def test_zz_walk_summary(db, world, record_property):
+    """Prints how many (URL, role, method) cases the walk has, and how many passed in this run.
+
+    It asks for `db` so that pytest-django orders it with the walk: the module's open transaction
+    must end before the browser tests, whose live server cannot see uncommitted rows.
+    """
     routed = routed_names()
     covered = sorted({url_name(key) for key in REGISTRY} & set(routed))
     print(
