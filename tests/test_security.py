@@ -246,6 +246,13 @@ def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
     assert "Set SECRET_KEY" in result.stderr
 
 
+def test_the_wsgi_application_refuses_to_start_without_a_secret_key():
+    """The settings themselves refuse, whatever the entry point (gunicorn loads tracker.wsgi)."""
+    result = _run(["-c", "import tracker.wsgi"], DEBUG="0", ALLOWED_HOSTS="tracker.example.org")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Set SECRET_KEY" in result.stderr
+
+
 def test_refuses_to_start_without_allowed_hosts_when_debug_is_off():
     result = _run(["manage.py", "check"], DEBUG="0", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
