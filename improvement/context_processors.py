@@ -2,6 +2,8 @@ import rules
 from django.conf import settings
 from django.http import HttpRequest
 
+from improvement import scope
+
 NAV_PERMISSIONS = {
     "deadline_register": "improvement.see_deadline_register",
     "sign_off_queue": "improvement.see_sign_off_queue",
@@ -17,6 +19,8 @@ def site(request: HttpRequest) -> dict:
         for key, perm in NAV_PERMISSIONS.items()
     }
     return {
+        # Rows name their authority only for those who see more than one.
+        "reaches_many": scope.reaches_many(user),
         "council_name": settings.COUNCIL_NAME,
         "service_name": settings.SERVICE_NAME,
         "nav": nav,

@@ -16,6 +16,7 @@ from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from improvement import rulebook, scope
 from improvement.models import (
     Action,
     Authority,
@@ -26,9 +27,6 @@ from improvement.models import (
     Theme,
     User,
 )
-
-STALE_AFTER_DAYS = 30
-SLIPPED_AFTER_CHANGES = 2
 
 SORT_CHOICES = [
     ("due_date", "Due date (soonest first)"),
@@ -64,7 +62,7 @@ _SORT_KEYS = {
     "rag": [_RAG_RANK],
     "status": [_STATUS_RANK],
     "owner": ["owner__last_name", "owner__first_name", "owner__username"],
-    "updated": ["updated_at"],
+    "updated": [rulebook.last_update()],
 }
 
 
@@ -95,28 +93,21 @@ class FlagFilter(django_filters.Filter):
     field_class = FlagField
 
 
-def _scope(request) -> int | None:
-    user = getattr(request, "user", None)
-    return getattr(user, "authority_id", None)
+def _user(request):
+    return getattr(request, "user", None)
 
 
 def _owners(request) -> QuerySet[User]:
-    actions = Action.objects.filter(owner=OuterRef("pk"))
-    if (authority_id := _scope(request)) is not None:
-        actions = actions.filter(authority_id=authority_id)
+    actions = scope.restrict(Action.objects.filter(owner=OuterRef("pk")), _user(request))
     return User.objects.filter(Exists(actions)).order_by("last_name", "first_name", "username")
 
 
 def _teams(request) -> QuerySet[Team]:
-    teams = Team.objects.order_by("name", "pk")
-    authority_id = _scope(request)
-    return teams if authority_id is None else teams.filter(authority_id=authority_id)
+    return scope.restrict(Team.objects.order_by("name", "pk"), _user(request))
 
 
 def _authorities(request) -> QuerySet[Authority]:
-    authority_id = _scope(request)
-    authorities = Authority.objects.order_by("name")
-    return authorities if authority_id is None else authorities.filter(pk=authority_id)
+    return scope.authorities_for(_user(request))
 
 
 def _inspections(request) -> QuerySet[Inspection]:
@@ -124,14 +115,12 @@ def _inspections(request) -> QuerySet[Inspection]:
     inspections = Inspection.objects.select_related("authority").order_by(
         "authority__name", "-start_date", "-publication_date", "-pk"
     )
-    authority_id = _scope(request)
-    return inspections if authority_id is None else inspections.filter(authority_id=authority_id)
+    return scope.restrict(inspections, _user(request))
 
 
 def _areas(request) -> QuerySet[ImprovementArea]:
     areas = ImprovementArea.objects.order_by("inspection_id", "position")
-    authority_id = _scope(request)
-    return areas if authority_id is None else areas.filter(inspection__authority_id=authority_id)
+    return scope.restrict(areas, _user(request))
 
 
 def _themes(request) -> QuerySet[Theme]:
@@ -198,7 +187,9 @@ class ActionFilter(django_filters.FilterSet):
         max_value=3650,
         decimal_places=0,
     )
-    stale = FlagFilter(label="No update for 30 days", method="filter_stale")
+    stale = FlagFilter(
+        label=f"No update for {rulebook.STALE_AFTER_DAYS} days", method="filter_stale"
+    )
     slipped = FlagFilter(label="Re-dated twice or more", method="filter_slipped")
     awaiting_sign_off = FlagFilter(
         label="Delivered, awaiting sign-off", method="filter_awaiting_sign_off"
@@ -277,31 +268,18 @@ class ActionFilter(django_filters.FilterSet):
         return queryset.filter(Q(Exists(on_action)) | Q(Exists(on_area)))
 
     def filter_overdue(self, queryset, name, value):
-        return queryset.filter(due_date__lt=self.today).exclude(
-            delivery_status=Action.DeliveryStatus.DELIVERED
-        )
+        return queryset.filter(rulebook.overdue(today=self.today))
 
     def filter_due_within(self, queryset, name, value):
         if value is None:
             return queryset
-        # Due soon means still to deliver: a delivered action has met its deadline.
-        return queryset.filter(
-            due_date__gte=self.today,
-            due_date__lte=self.today + dt.timedelta(days=int(value)),
-            impact_status=Action.ImpactStatus.NOT_ASSESSED,
-        ).exclude(delivery_status=Action.DeliveryStatus.DELIVERED)
+        return queryset.filter(rulebook.due_soon(today=self.today, days=int(value)))
 
     def filter_stale(self, queryset, name, value):
-        cutoff = self.now - dt.timedelta(days=STALE_AFTER_DAYS)
-        return queryset.filter(impact_status=Action.ImpactStatus.NOT_ASSESSED).filter(
-            Q(last_note_at__lt=cutoff) | Q(last_note_at__isnull=True, created_at__lt=cutoff)
-        )
+        return queryset.filter(rulebook.stale(now=self.now))
 
     def filter_slipped(self, queryset, name, value):
-        return queryset.filter(due_date_change_count__gte=SLIPPED_AFTER_CHANGES)
+        return queryset.filter(rulebook.slipped())
 
     def filter_awaiting_sign_off(self, queryset, name, value):
-        return queryset.filter(
-            delivery_status=Action.DeliveryStatus.DELIVERED,
-            impact_status=Action.ImpactStatus.NOT_ASSESSED,
-        )
+        return queryset.filter(rulebook.awaiting_sign_off())

@@ -5,8 +5,6 @@ Rules the database can hold live here as constraints; rules that cross rows live
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -54,8 +52,16 @@ class Authority(TimeStampedModel):
         return reverse("improvement:dashboard-authority", kwargs={"pk": self.pk})
 
 
+class UserReach(models.TextChoices):
+    AUTHORITY = "authority", "Their own authority"
+    REGION = "region", "Every authority in their region"
+    NATIONAL = "national", "Every authority"
+
+
 class User(AbstractUser):
-    """A person using the tracker; roles are groups, scope is the authority they work for."""
+    """A person using the tracker; roles are groups, reach is an explicit grant (see scope.py)."""
+
+    Reach = UserReach
 
     job_title = models.CharField(max_length=120, blank=True)
     authority = models.ForeignKey(
@@ -64,11 +70,28 @@ class User(AbstractUser):
         null=True,
         blank=True,
         related_name="users",
-        help_text="Leave empty for national users who may see every authority.",
+        help_text="The authority the person works for; with authority reach, all they see.",
+    )
+    reach = models.CharField(
+        max_length=20,
+        choices=Reach,
+        default=Reach.AUTHORITY,
+        help_text="Regional and national reach are granted, never implied by a missing authority.",
+    )
+    region = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="For regional reach: the region, as authorities name it.",
     )
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
+        constraints = [
+            _choices_check("reach", UserReach, "user_reach_valid"),
+            models.CheckConstraint(
+                condition=~Q(reach="region") | ~Q(region=""), name="user_regional_reach_has_region"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
@@ -413,6 +436,8 @@ class Action(TimeStampedModel):
     # Maintained by services so that stale and slipped filters are plain indexed lookups.
     last_note_at = models.DateTimeField(null=True, blank=True)
     due_date_change_count = models.PositiveSmallIntegerField(default=0)
+    # Set when a senior leader sends a delivered action back; cleared when the owner next acts.
+    sent_back_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking: every write through the services bumps it.
     version = models.PositiveIntegerField(default=1)
     history = HistoricalRecords(excluded_fields=["updated_at"])
@@ -484,19 +509,6 @@ class Action(TimeStampedModel):
     @property
     def is_closed(self) -> bool:
         return self.impact_status in self.CLOSED_IMPACT
-
-    def is_overdue(self, *, today: dt.date) -> bool:
-        return self.delivery_status != self.DeliveryStatus.DELIVERED and self.due_date < today
-
-    def is_stale(self, *, now: dt.datetime, days: int = 30) -> bool:
-        if self.is_closed:
-            return False
-        last = self.last_note_at or self.created_at
-        return last < now - dt.timedelta(days=days)
-
-    @property
-    def has_slipped(self) -> bool:
-        return self.due_date_change_count >= 2
 
     @property
     def days_slipped(self) -> int:

@@ -2,7 +2,7 @@
 
 Pages check these with `user.has_perm(perm, obj)`; `access_*` helpers turn "may not see" into
 404 so that the existence of other authorities' records is not revealed. Roles are groups;
-scope is the user's authority (none means every authority).
+reach (which authorities) is improvement.scope's answer.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import rules
 from django.apps import apps
 
-from improvement import roles
+from improvement import roles, scope
 
 # Roles
 
@@ -43,26 +43,12 @@ has_any_role = is_administrator | is_senior_leader | is_board_viewer | is_action
 is_leader_or_admin = is_administrator | is_senior_leader
 
 
-# Scope: national users (no authority) see every authority; others only their own.
-
-
-def _authority_id(obj) -> int | None:
-    from improvement.models import Action, Authority, DueDateChange, Inspection
-
-    if isinstance(obj, Authority):
-        return obj.pk
-    if isinstance(obj, Action | Inspection):
-        return obj.authority_id
-    if isinstance(obj, DueDateChange):
-        return obj.action.authority_id
-    return getattr(obj, "authority_id", None)
+# Scope: whatever the object, the one answer of improvement.scope.
 
 
 @rules.predicate
 def in_scope(user, obj) -> bool:
-    if obj is None or not user.is_authenticated:
-        return False
-    return user.authority_id is None or user.authority_id == _authority_id(obj)
+    return scope.can_reach(user, obj)
 
 
 # Ownership

@@ -53,6 +53,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    authority = None
+    # Tests that make a user without an authority mean a national user; the grant is explicit
+    # (see improvement.scope), so the factory grants it rather than relying on the empty field.
+    reach = factory.LazyAttribute(
+        lambda u: User.Reach.NATIONAL if u.authority is None else User.Reach.AUTHORITY
+    )
     password = factory.PostGenerationMethodCall("set_password", "password")
 
     @factory.post_generation

@@ -3,6 +3,7 @@
 import datetime as dt
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -14,7 +15,6 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from improvement import roles
-from improvement import selectors_dashboard as reads
 from improvement.filters import ActionFilter
 from improvement.models import (
     Action,
@@ -26,6 +26,7 @@ from improvement.models import (
     MeasureValue,
     ProgressNote,
 )
+from improvement.selectors import dashboard as reads
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -214,9 +215,11 @@ def test_each_count_link_filters_the_action_list_to_exactly_those_actions(
     action_filter = ActionFilter(
         dict(parse_qsl(urlsplit(matching[0]).query)),
         queryset=Action.objects.all(),
+        request=SimpleNamespace(user=local_leader),
         today=TODAY,
         now=NOW,
     )
+    assert action_filter.is_valid(), action_filter.errors
     assert _names(edge_cases, action_filter.qs) == expected
 
 

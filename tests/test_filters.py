@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from improvement.filters import ActionFilter
 from improvement.models import Action
-from improvement.selectors import actions_visible_to
+from improvement.selectors.actions import actions_visible_to
 from tests.factories import (
     TODAY,
     ActionFactory,

@@ -147,7 +147,7 @@ def test_my_actions_lists_owned_and_led_open_actions_overdue_first(client, owner
     assert titles[:3] == ["Late one", "Soon", "Led by my team"]
     assert "Someone else's" not in titles
     assert "Closed one" not in titles
-    assert response.context["actions"][0].row_overdue is True
+    assert response.context["actions"][0].states.overdue is True
     content = response.content.decode()
     assert "Overdue" in content
     assert update_url(soon) in content

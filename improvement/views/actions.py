@@ -13,12 +13,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from improvement import selectors, services
+from improvement import rulebook, services
 from improvement.access import access_action
 from improvement.filters import ActionFilter
 from improvement.forms.actions import QuickUpdateForm
 from improvement.models import Action, Evidence
-from improvement.selectors_dashboard import measure_progress_from_prefetched
+from improvement.selectors import actions as action_reads
+from improvement.selectors import history as history_reads
+from improvement.selectors.dashboard import measure_progress_from_prefetched
 
 PAGE_SIZE = 25
 
@@ -76,11 +78,10 @@ def _require_role(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _mark_rows(actions, *, today, now) -> None:
-    """Work out each row's flags once in Python (no queries) for the templates."""
+def _mark_rows(actions) -> None:
+    """Each row's states, as the rulebook annotated them (no queries), for the templates."""
     for action in actions:
-        action.row_overdue = action.is_overdue(today=today)
-        action.row_stale = action.is_stale(now=now)
+        action.states = rulebook.states_from_annotations(action)
 
 
 def _sort_headers(request: HttpRequest, active: str) -> list[dict]:
@@ -109,9 +110,11 @@ def my_actions(request: HttpRequest) -> HttpResponse:
     """The signed-in user's open actions (owned, or owned by a team they lead), overdue first."""
     _require_role(request)
     today, now = timezone.localdate(), timezone.now()
-    actions = selectors.actions_for_owner(user=request.user, today=today)
+    actions = rulebook.with_states(
+        action_reads.actions_for_owner(user=request.user, today=today), today=today, now=now
+    )
     page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
-    _mark_rows(page.object_list, today=today, now=now)
+    _mark_rows(page.object_list)
     for action in page.object_list:
         action.row_can_update = request.user.has_perm("improvement.update_action", action)
     return render(
@@ -128,13 +131,15 @@ def action_list(request: HttpRequest) -> HttpResponse:
     today, now = timezone.localdate(), timezone.now()
     action_filter = ActionFilter(
         request.GET,
-        queryset=selectors.actions_visible_to(user=request.user),
+        queryset=rulebook.with_states(
+            action_reads.actions_visible_to(user=request.user), today=today, now=now
+        ),
         request=request,
         today=today,
         now=now,
     )
     page = Paginator(action_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    _mark_rows(page.object_list, today=today, now=now)
+    _mark_rows(page.object_list)
     form = action_filter.form
     for name in (*SELECT_FILTERS, "q"):
         _style_filter_field(form, name)
@@ -160,8 +165,10 @@ def action_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole trail: report paragraphs, areas, milestones, notes, evidence, measures, history."""
-    action = access_action(request.user, pk, queryset=selectors.action_trail_queryset())
-    user, today = request.user, timezone.localdate()
+    user, now = request.user, timezone.now()
+    today = timezone.localdate(now)
+    trail = rulebook.with_states(action_reads.action_trail_queryset(), today=today, now=now)
+    action = access_action(user, pk, queryset=trail)
     can_update = user.has_perm("improvement.update_action", action)
     measures = [measure_progress_from_prefetched(m) for m in action.measures.all()]
     milestones = list(action.milestones.all())
@@ -171,7 +178,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "action": action,
             "today": today,
-            "is_overdue": action.is_overdue(today=today),
+            "states": rulebook.states_from_annotations(action),
             "can_update": can_update,
             "can_sign_off": (
                 user.has_perm("improvement.sign_off_action", action)
@@ -181,7 +188,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "milestones": milestones,
             "completed_milestones": ",".join(str(m.pk) for m in milestones if m.is_complete),
             "measures": measures,
-            "history": selectors.action_history(action=action),
+            "history": history_reads.action_history(action=action),
         },
     )
 
@@ -225,7 +232,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
                 _apply_quick_update(form, action=action, user=request.user)
             except services.ConcurrentEditError as exc:
                 action = _update_queryset().get(pk=pk)
-                entries, notes = selectors.action_changes_since(
+                entries, notes = history_reads.action_changes_since(
                     action=action, version=exc.expected_version
                 )
                 conflict = {

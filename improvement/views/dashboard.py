@@ -13,10 +13,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from improvement import selectors_dashboard as reads
+from improvement import rulebook, scope
 from improvement.access import access_authority
 from improvement.clock import action_plan_clock
 from improvement.models import Action, Authority, Inspection, Measure
+from improvement.selectors import dashboard as reads
 
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
@@ -89,7 +90,7 @@ def _measure_rows(measures: list[reads.MeasureProgress]) -> list[dict]:
 def _deadline_register_link(user, authority: Authority) -> str | None:
     # The register lists the user's whole scope, so it shows exactly this authority's requests
     # only to its own users; national users get the number without a misleading link.
-    if user.authority_id != authority.pk:
+    if scope.reaches_many(user) or user.authority_id != authority.pk:
         return None
     if not user.has_perm("improvement.see_whole_deadline_register"):
         return None
@@ -113,9 +114,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_perm("improvement.see_dashboard"):
         raise PermissionDenied
-    if user.authority_id is not None:
-        return redirect("improvement:dashboard-authority", pk=user.authority_id)
-    authorities = list(reads.dashboard_authorities(today=timezone.localdate()))
+    if not scope.reaches_many(user):
+        own = scope.default_authority(user)
+        if own is None:
+            raise PermissionDenied
+        return redirect("improvement:dashboard-authority", pk=own.pk)
+    authorities = list(reads.dashboard_authorities(user=user, today=timezone.localdate()))
     return render(request, "improvement/dashboard_national.html", {"authorities": authorities})
 
 
@@ -133,8 +137,18 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
 
     headline = [
         ("overdue", "Overdue", "due date passed, not delivered", link(overdue=1)),
-        ("due_soon", "Due in the next 30 days", "not yet delivered", link(due_within=30)),
-        ("stale", "No update for 30 days", "open, no progress note", link(stale=1)),
+        (
+            "due_soon",
+            f"Due in the next {rulebook.DUE_SOON_DAYS} days",
+            "not yet delivered",
+            link(due_within=rulebook.DUE_SOON_DAYS),
+        ),
+        (
+            "stale",
+            f"No update for {rulebook.STALE_AFTER_DAYS} days",
+            "open, no progress note",
+            link(stale=1),
+        ),
         ("slipped", "Slipped", "deadline moved twice or more", link(slipped=1)),
         (
             "awaiting_sign_off",

@@ -12,10 +12,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from improvement import selectors
+from improvement import rulebook, scope
 from improvement.access import access_inspection
 from improvement.clock import action_plan_clock
 from improvement.models import Inspection
+from improvement.selectors import inspections as inspection_reads
 
 PAGE_SIZE = 25
 # Ofsted stopped giving an overall effectiveness judgement under ILACS from this date.
@@ -26,7 +27,7 @@ NO_OVERALL_FROM = dt.date(2026, 4, 1)
 def inspection_list(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("improvement.see_plan"):
         raise PermissionDenied
-    queryset = selectors.inspections_in_scope(authority_id=request.user.authority_id)
+    queryset = inspection_reads.inspections_in_scope(user=request.user)
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     inspections = list(page_obj.object_list)
     for inspection in inspections:
@@ -38,7 +39,7 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
         {
             "page_obj": page_obj,
             "inspections": inspections,
-            "show_authority": request.user.authority_id is None,
+            "show_authority": scope.reaches_many(request.user),
         },
     )
 
@@ -50,14 +51,17 @@ def _after_overall_removed(inspection: Inspection) -> bool:
 
 @require_GET
 def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    inspection = access_inspection(request.user, pk, queryset=selectors.inspection_page_queryset())
-    today = timezone.localdate()
+    now = timezone.now()
+    today = timezone.localdate(now)
+    inspection = access_inspection(
+        request.user, pk, queryset=inspection_reads.inspection_page_queryset(today=today, now=now)
+    )
     judgements = list(inspection.judgements.all())
     areas = list(inspection.improvement_areas.all())
     for area in areas:
         area.action_list = list(area.actions.all())
         for action in area.action_list:
-            action.row_overdue = action.is_overdue(today=today)
+            action.states = rulebook.states_from_annotations(action)
     findings = list(inspection.findings.all())
     # Paragraphs are numbered through the report, so one section's paragraphs are consecutive.
     sections = [

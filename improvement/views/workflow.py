@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from improvement import selectors, services
+from improvement import rulebook, services
 from improvement.access import access_action, access_due_date_change
 from improvement.forms.workflow import (
     DeadlineDecisionForm,
@@ -26,7 +26,9 @@ from improvement.forms.workflow import (
     add_service_errors,
 )
 from improvement.models import Action, DueDateChange
-from improvement.selectors_dashboard import measure_progress_from_prefetched
+from improvement.selectors import actions as action_reads
+from improvement.selectors import workflow as workflow_reads
+from improvement.selectors.dashboard import measure_progress_from_prefetched
 
 PAGE_SIZE = 50
 RECENT_DECISIONS = 20
@@ -107,8 +109,8 @@ def deadline_list(request: HttpRequest) -> HttpResponse:
     if not user.has_perm("improvement.see_deadline_register"):
         raise PermissionDenied
     sees_all = user.has_perm("improvement.see_whole_deadline_register")
-    register = selectors.due_date_changes_in_scope(
-        authority_id=user.authority_id, involving=None if sees_all else user
+    register = workflow_reads.due_date_changes_in_scope(
+        user=user, involving=None if sees_all else user
     )
     pending = register.filter(status=DueDateChange.Status.PENDING).order_by("created_at", "pk")
     page_obj = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -167,6 +169,7 @@ def deadline_decide(request: HttpRequest, pk: int) -> HttpResponse:
             "is_pending": is_pending,
             "slip_days": (change.new_date - change.old_date).days,
             "history": history,
+            "states": rulebook.states_of(action, today=timezone.localdate(), now=timezone.now()),
         },
     )
 
@@ -179,7 +182,7 @@ def sign_off_list(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.has_perm("improvement.see_sign_off_queue"):
         raise PermissionDenied
-    queryset = selectors.actions_awaiting_sign_off(authority_id=user.authority_id)
+    queryset = workflow_reads.actions_awaiting_sign_off(user=user)
     page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
     actions = list(page_obj.object_list)
     for action in actions:
@@ -200,7 +203,7 @@ def _sign_off_action(request: HttpRequest, pk: int) -> Action:
         request.user,
         pk,
         perm="improvement.sign_off_action",
-        queryset=selectors.action_sign_off_queryset(),
+        queryset=action_reads.action_sign_off_queryset(),
     )
 
 

@@ -21,7 +21,11 @@ SAMPLE = (
 @pytest.fixture
 def importer_admin(django_user_model):
     user = django_user_model.objects.create_user(
-        username="i.admin", password=PASSWORD, first_name="Ros", last_name="Ashworth"
+        username="i.admin",
+        password=PASSWORD,
+        first_name="Ros",
+        last_name="Ashworth",
+        reach="national",
     )
     user.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
     return user

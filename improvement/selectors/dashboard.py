@@ -1,9 +1,6 @@
 """Reads for the leaders' dashboard: every count is one aggregate query, whatever the data size.
 
-Kept out of selectors.py because the dashboard needs a dozen reads and their result types, and
-selectors.py is edited by several people at once. The definitions of overdue, due soon, stale and
-slipped live here as Q objects so that the counts and the lists behind them cannot disagree.
-"""
+The action states come from the rulebook, so each count equals the list it links to."""
 
 from __future__ import annotations
 
@@ -24,6 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from improvement import rulebook, scope
 from improvement.models import (
     Action,
     Authority,
@@ -34,57 +32,18 @@ from improvement.models import (
     Measure,
     MeasureValue,
     Theme,
+    User,
 )
-from improvement.selectors import action_queryset, authority_inspections
+from improvement.selectors.actions import action_queryset
+from improvement.selectors.inspections import authority_inspections
 
-STALE_DAYS = 30
-DUE_SOON_DAYS = 30
-SLIPPED_AFTER_CHANGES = 2
 EXCEPTION_LIST_LENGTH = 10
 
+
 ActionAreas = Action.improvement_areas.through
+
+
 AreaFindings = ImprovementArea.supporting_findings.through
-
-
-# Definitions shared by the counts and the exception lists
-
-
-def q_closed() -> Q:
-    return Q(impact_status__in=Action.CLOSED_IMPACT)
-
-
-def q_overdue(*, today: dt.date) -> Q:
-    """Not delivered and due before today: due today is not yet overdue."""
-    return Q(due_date__lt=today) & ~Q(delivery_status=Action.DeliveryStatus.DELIVERED)
-
-
-def q_due_soon(*, today: dt.date, days: int = DUE_SOON_DAYS) -> Q:
-    """Still to deliver and due between today and today + days, both included."""
-    return Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=days)) & ~Q(
-        delivery_status=Action.DeliveryStatus.DELIVERED
-    )
-
-
-def q_stale(*, now: dt.datetime, days: int = STALE_DAYS) -> Q:
-    """Open and no progress note for `days` (or, never noted, created more than `days` ago)."""
-    cutoff = now - dt.timedelta(days=days)
-    return ~q_closed() & (
-        Q(last_note_at__lt=cutoff) | Q(last_note_at__isnull=True, created_at__lt=cutoff)
-    )
-
-
-def q_slipped() -> Q:
-    return Q(due_date_change_count__gte=SLIPPED_AFTER_CHANGES)
-
-
-def q_awaiting_sign_off() -> Q:
-    return Q(
-        delivery_status=Action.DeliveryStatus.DELIVERED,
-        impact_status=Action.ImpactStatus.NOT_ASSESSED,
-    )
-
-
-# Counts
 
 
 def _count_of(queryset: QuerySet) -> Coalesce:
@@ -104,12 +63,12 @@ def dashboard_action_counts(
     """Every headline count of the authority's plan in one aggregate query."""
     counts = {
         "total": Count("pk"),
-        "open": Count("pk", filter=~q_closed()),
-        "overdue": Count("pk", filter=q_overdue(today=today)),
-        "due_soon": Count("pk", filter=q_due_soon(today=today)),
-        "stale": Count("pk", filter=q_stale(now=now)),
-        "slipped": Count("pk", filter=q_slipped()),
-        "awaiting_sign_off": Count("pk", filter=q_awaiting_sign_off()),
+        "open": Count("pk", filter=~rulebook.closed()),
+        "overdue": Count("pk", filter=rulebook.overdue(today=today)),
+        "due_soon": Count("pk", filter=rulebook.due_soon(today=today)),
+        "stale": Count("pk", filter=rulebook.stale(now=now)),
+        "slipped": Count("pk", filter=rulebook.slipped()),
+        "awaiting_sign_off": Count("pk", filter=rulebook.awaiting_sign_off()),
     }
     for value in Action.DeliveryStatus.values:
         counts[f"status_{value}"] = Count("pk", filter=Q(delivery_status=value))
@@ -127,16 +86,13 @@ def dashboard_action_counts(
     return {key: value or 0 for key, value in result.items()}
 
 
-# Exception lists
-
-
 def dashboard_overdue_actions(
     *, authority: Authority, today: dt.date, limit: int = EXCEPTION_LIST_LENGTH
 ) -> list[Action]:
     """The most overdue actions first, with owner and team in the same query."""
     return list(
         action_queryset()
-        .filter(q_overdue(today=today), authority=authority)
+        .filter(rulebook.overdue(today=today), authority=authority)
         .order_by("due_date", "pk")[:limit]
     )
 
@@ -147,13 +103,10 @@ def dashboard_stale_actions(
     """The longest-silent open actions first; `last_update` is the last note or the creation."""
     return list(
         action_queryset()
-        .filter(q_stale(now=now), authority=authority)
-        .annotate(last_update=Coalesce("last_note_at", "created_at"))
+        .filter(rulebook.stale(now=now), authority=authority)
+        .annotate(last_update=rulebook.last_update())
         .order_by("last_update", "pk")[:limit]
     )
-
-
-# Inspections: history, gaps in the plan, recurring themes
 
 
 def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
@@ -266,7 +219,7 @@ def dashboard_recurring_themes(
     )
 
     themes = Theme.objects.filter(pk__in=recurring).annotate(
-        actions_count=_count_of(tagged), open_actions=_count_of(tagged.filter(~q_closed()))
+        actions_count=_count_of(tagged), open_actions=_count_of(tagged.filter(~rulebook.closed()))
     )
     order = {i.pk: position for position, i in enumerate(inspections)}
     by_pk = {i.pk: i for i in inspections}
@@ -283,9 +236,6 @@ def dashboard_recurring_themes(
     ]
     result.sort(key=lambda r: (-len(r.inspections), r.theme.name))
     return result
-
-
-# Measures of children's outcomes
 
 
 @dataclass
@@ -345,10 +295,7 @@ def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
     ]
 
 
-# National view
-
-
-def dashboard_authorities(*, today: dt.date) -> QuerySet[Authority]:
+def dashboard_authorities(*, user: User, today: dt.date) -> QuerySet[Authority]:
     """Authorities with actions or inspections, with their counts, in one query.
 
     Correlated subqueries rather than joins: joining actions and inspections at once would
@@ -356,13 +303,14 @@ def dashboard_authorities(*, today: dt.date) -> QuerySet[Authority]:
     """
 
     return (
-        Authority.objects.annotate(
+        scope.authorities_for(user)
+        .annotate(
             action_count=_count_of(Action.objects.filter(authority=OuterRef("pk"))),
             open_action_count=_count_of(
-                Action.objects.filter(~q_closed(), authority=OuterRef("pk"))
+                Action.objects.filter(~rulebook.closed(), authority=OuterRef("pk"))
             ),
             overdue_count=_count_of(
-                Action.objects.filter(q_overdue(today=today), authority=OuterRef("pk"))
+                Action.objects.filter(rulebook.overdue(today=today), authority=OuterRef("pk"))
             ),
             inspection_count=_count_of(Inspection.objects.filter(authority=OuterRef("pk"))),
         )

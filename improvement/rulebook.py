@@ -1,0 +1,132 @@
+"""What state an action is in: each state once, as a database-side expression with its threshold.
+
+The dashboard's counts, the action list's filters, My actions, reminders, exports, board packs and
+the national overview all ask these, so a count and the list behind it cannot disagree. Python
+code that holds one action asks `states_of`, which evaluates the same expressions in the
+database rather than restating them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
+
+from improvement.models import Action
+
+# Thresholds, each stated once.
+STALE_AFTER_DAYS = 30
+DUE_SOON_DAYS = 30
+SLIPPED_AFTER_CHANGES = 2
+
+DELIVERED = Action.DeliveryStatus.DELIVERED
+NOT_ASSESSED = Action.ImpactStatus.NOT_ASSESSED
+
+
+def closed() -> Q:
+    """Signed off by a senior leader: impact evidenced, or closed without it."""
+    return Q(impact_status__in=Action.CLOSED_IMPACT)
+
+
+def not_closed() -> Q:
+    return Q(impact_status=NOT_ASSESSED)
+
+
+def overdue(*, today: dt.date) -> Q:
+    """Not delivered and due before today: due today is not yet overdue."""
+    return Q(due_date__lt=today) & ~Q(delivery_status=DELIVERED)
+
+
+def due_soon(*, today: dt.date, days: int = DUE_SOON_DAYS) -> Q:
+    """Still to deliver, due between today and today + days, both included."""
+    return (
+        Q(due_date__gte=today, due_date__lte=today + dt.timedelta(days=days))
+        & ~Q(delivery_status=DELIVERED)
+        & not_closed()
+    )
+
+
+def stale(*, now: dt.datetime, days: int = STALE_AFTER_DAYS) -> Q:
+    """Open with no progress note for `days` (never noted: created more than `days` ago)."""
+    cutoff = now - dt.timedelta(days=days)
+    return not_closed() & (
+        Q(last_note_at__lt=cutoff) | Q(last_note_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def slipped() -> Q:
+    """Re-dated at least twice."""
+    return Q(due_date_change_count__gte=SLIPPED_AFTER_CHANGES)
+
+
+def awaiting_sign_off() -> Q:
+    """Delivered, and waiting for a senior leader to record its impact."""
+    return Q(delivery_status=DELIVERED, impact_status=NOT_ASSESSED)
+
+
+def sent_back() -> Q:
+    """Returned by a senior leader, and the owner has not yet acted on it."""
+    return Q(sent_back_at__isnull=False) & not_closed()
+
+
+def last_update():
+    """When the action was last updated: its latest progress note, else its creation."""
+    return Coalesce("last_note_at", "created_at")
+
+
+def _flag(condition: Q) -> ExpressionWrapper:
+    return ExpressionWrapper(
+        Case(When(condition, then=Value(True)), default=Value(False)), output_field=BooleanField()
+    )
+
+
+def with_states(queryset: QuerySet[Action], *, today: dt.date, now: dt.datetime) -> QuerySet:
+    """Annotate every state as a boolean (state_overdue, state_stale, ...) and `last_update`."""
+    return queryset.annotate(
+        state_closed=_flag(closed()),
+        state_overdue=_flag(overdue(today=today)),
+        state_due_soon=_flag(due_soon(today=today)),
+        state_stale=_flag(stale(now=now)),
+        state_slipped=_flag(slipped()),
+        state_awaiting_sign_off=_flag(awaiting_sign_off()),
+        state_sent_back=_flag(sent_back()),
+        last_update=last_update(),
+    )
+
+
+@dataclass(frozen=True)
+class ActionStates:
+    # For the pages' wording ("No update for 30 days"), so that it follows the threshold.
+    stale_after_days: ClassVar[int] = STALE_AFTER_DAYS
+    slipped_after_changes: ClassVar[int] = SLIPPED_AFTER_CHANGES
+
+    closed: bool
+    overdue: bool
+    due_soon: bool
+    stale: bool
+    slipped: bool
+    awaiting_sign_off: bool
+    sent_back: bool
+
+
+STATE_NAMES = tuple(f.name for f in fields(ActionStates))
+
+
+def states_from_annotations(action: Action) -> ActionStates:
+    """The states of an action fetched through `with_states`: no query."""
+    return ActionStates(**{name: bool(getattr(action, f"state_{name}")) for name in STATE_NAMES})
+
+
+def states_of(action: Action, *, today: dt.date, now: dt.datetime) -> ActionStates:
+    """The states of one action, asked of the database (one query)."""
+    if hasattr(action, "state_overdue"):
+        return states_from_annotations(action)
+    row = (
+        with_states(Action.objects.filter(pk=action.pk), today=today, now=now)
+        .values(*(f"state_{name}" for name in STATE_NAMES))
+        .get()
+    )
+    return ActionStates(**{name: bool(row[f"state_{name}"]) for name in STATE_NAMES})

@@ -1,0 +1,83 @@
+"""Reads of inspections: the list, one inspection page, an authority's history."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
+
+from improvement import rulebook, scope
+from improvement.models import (
+    Action,
+    Authority,
+    Finding,
+    ImprovementArea,
+    Inspection,
+    Judgement,
+    User,
+)
+from improvement.selectors.actions import action_queryset
+
+
+def authority_inspections(*, authority: Authority) -> QuerySet[Inspection]:
+    """The authority's inspection history, oldest first, with judgements."""
+    return (
+        Inspection.objects.filter(authority=authority)
+        .prefetch_related(
+            Prefetch("judgements", queryset=Judgement.objects.order_by("is_overall", "position"))
+        )
+        # Old inspections may have only a publication date; NULLs sort differently per database.
+        .order_by(Coalesce("start_date", "publication_date"), "pk")
+    )
+
+
+def inspections_in_scope(*, user: User) -> QuerySet[Inspection]:
+    """Inspections newest first, with the overall judgement and how many areas lack an action."""
+    areas = ImprovementArea.objects.filter(inspection=OuterRef("pk")).order_by()
+    answered = Action.improvement_areas.through.objects.filter(improvementarea_id=OuterRef("pk"))
+    area_count = areas.values("inspection").annotate(n=Count("pk")).values("n")
+    unanswered_count = (
+        areas.filter(~Exists(answered)).values("inspection").annotate(n=Count("pk")).values("n")
+    )
+    queryset = Inspection.objects.select_related("authority").prefetch_related(
+        Prefetch(
+            "judgements",
+            queryset=Judgement.objects.filter(is_overall=True),
+            to_attr="overall_judgements",
+        )
+    )
+    queryset = scope.restrict(queryset, user)
+    return queryset.annotate(
+        area_count=Coalesce(Subquery(area_count), 0),
+        unanswered_area_count=Coalesce(Subquery(unanswered_count), 0),
+        sort_date=Coalesce("start_date", "publication_date"),
+    ).order_by("-sort_date", "-pk")
+
+
+def inspection_page_queryset(*, today: dt.date, now: dt.datetime) -> QuerySet[Inspection]:
+    """Inspections with judgements, areas and the actions answering them, findings and themes."""
+    areas = ImprovementArea.objects.order_by("position").prefetch_related(
+        "themes",
+        Prefetch("supporting_findings", queryset=Finding.objects.order_by("number")),
+        Prefetch(
+            "actions",
+            queryset=rulebook.with_states(action_queryset(), today=today, now=now).order_by(
+                "due_date", "pk"
+            ),
+        ),
+    )
+    return Inspection.objects.select_related("authority").prefetch_related(
+        Prefetch("judgements", queryset=Judgement.objects.order_by("position", "pk")),
+        Prefetch("improvement_areas", queryset=areas),
+        Prefetch(
+            "findings", queryset=Finding.objects.order_by("number").prefetch_related("themes")
+        ),
+    )

@@ -1,0 +1,65 @@
+"""Every write to the improvement domain goes through these functions, grouped by area.
+
+Views, forms, the admin, the importer and management commands call them; none writes models
+directly (a guard test holds that). Each function validates (full_clean) and runs in one
+transaction, so bad input leaves nothing half-written. The acting user is always `by`.
+The names are re-exported here so callers can say `services.action_create`.
+"""
+
+from improvement.services.actions import (
+    BulkResult,
+    ConcurrentEditError,
+    action_create,
+    action_quick_update,
+    action_reassign_owner,
+    action_record_progress,
+    action_update,
+    actions_bulk_reassign,
+    actions_bulk_set_status,
+    milestone_add,
+    milestone_set_complete,
+)
+from improvement.services.authorities import authority_upsert, team_create, theme_upsert
+from improvement.services.evidence import evidence_add_file, evidence_add_link
+from improvement.services.inspections import (
+    finding_add,
+    improvement_area_add,
+    inspection_create,
+    judgement_add,
+)
+from improvement.services.measures import measure_create, measure_record_value
+from improvement.services.workflow import (
+    action_send_back,
+    action_sign_off,
+    due_date_change_decide,
+    due_date_change_request,
+)
+
+__all__ = [
+    "BulkResult",
+    "ConcurrentEditError",
+    "action_create",
+    "action_quick_update",
+    "action_reassign_owner",
+    "action_record_progress",
+    "action_send_back",
+    "action_sign_off",
+    "action_update",
+    "actions_bulk_reassign",
+    "actions_bulk_set_status",
+    "authority_upsert",
+    "due_date_change_decide",
+    "due_date_change_request",
+    "evidence_add_file",
+    "evidence_add_link",
+    "finding_add",
+    "improvement_area_add",
+    "inspection_create",
+    "judgement_add",
+    "measure_create",
+    "measure_record_value",
+    "milestone_add",
+    "milestone_set_complete",
+    "team_create",
+    "theme_upsert",
+]

@@ -1,0 +1,330 @@
+"""Writes for actions: creation, plain changes, progress notes, milestones, bulk changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from improvement.models import (
+    Action,
+    Authority,
+    ImprovementArea,
+    Milestone,
+    ProgressNote,
+    Team,
+    Theme,
+    User,
+)
+from improvement.services.evidence import evidence_add_file, evidence_add_link
+
+
+class ConcurrentEditError(Exception):
+    """Someone else saved the action since this edit began; nothing was written."""
+
+    def __init__(self, action: Action, expected_version: int):
+        self.action = action
+        self.expected_version = expected_version
+        super().__init__(
+            f"{action} was changed by someone else (version {action.version}, "
+            f"not {expected_version}) while you were editing it."
+        )
+
+
+def _require_areas_of_one_authority(areas: Sequence[ImprovementArea]) -> Authority:
+    if not areas:
+        raise ValidationError({"improvement_areas": "Choose at least one improvement area."})
+    authority_ids = {area.inspection.authority_id for area in areas}
+    if len(authority_ids) != 1:
+        raise ValidationError(
+            {"improvement_areas": "An action answers improvement areas of one authority only."}
+        )
+    return areas[0].inspection.authority
+
+
+@transaction.atomic
+def action_create(
+    *,
+    title: str,
+    improvement_areas: Sequence[ImprovementArea],
+    owner: User,
+    start_date: dt.date,
+    due_date: dt.date,
+    success_measure: str,
+    description: str = "",
+    reference: str = "",
+    team: Team | None = None,
+    priority: str = Action.Priority.MEDIUM,
+    rag: str = Action.Rag.GREEN,
+    themes: Iterable[Theme] = (),
+    is_sample: bool = False,
+    today: dt.date | None = None,
+) -> Action:
+    areas = list(improvement_areas)
+    authority = _require_areas_of_one_authority(areas)
+    if team is not None and team.authority_id != authority.pk:
+        raise ValidationError({"team": "The team must belong to the same authority."})
+    if today is not None and due_date < today:
+        raise ValidationError({"due_date": "The due date must be today or in the future."})
+    action = Action(
+        authority=authority,
+        reference=reference,
+        title=title,
+        description=description,
+        owner=owner,
+        team=team,
+        start_date=start_date,
+        original_due_date=due_date,
+        due_date=due_date,
+        priority=priority,
+        rag=rag,
+        success_measure=success_measure,
+        is_sample=is_sample,
+    )
+    action.full_clean()
+    action.save()
+    action.improvement_areas.set(areas)
+    action.themes.set(themes)
+    return action
+
+
+def save_with_version_check(action: Action, *, expected_version: int, fields: list[str]) -> None:
+    """Write only if nobody else has written since expected_version; bump the version."""
+    updated = Action.objects.filter(pk=action.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise ConcurrentEditError(Action.objects.get(pk=action.pk), expected_version)
+    action.version = expected_version + 1
+    action.full_clean()
+    # save() rather than update() so that simple-history records the change.
+    action.save(update_fields=[*fields, "version", "updated_at"])
+
+
+@transaction.atomic
+def action_update(*, action: Action, expected_version: int, by: User, **changes: Any) -> Action:
+    """Change an action's plain fields (not status: that goes through a progress note)."""
+    allowed = {
+        "title",
+        "description",
+        "reference",
+        "owner",
+        "team",
+        "priority",
+        "success_measure",
+        "start_date",
+    }
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"action_update cannot change {', '.join(sorted(unknown))}")
+    for key, value in changes.items():
+        setattr(action, key, value)
+    if action.team is not None and action.team.authority_id != action.authority_id:
+        raise ValidationError({"team": "The team must belong to the same authority."})
+    action._history_user = by
+    save_with_version_check(action, expected_version=expected_version, fields=list(changes))
+    return action
+
+
+def _owner_side(action: Action) -> set[int]:
+    """Who answers for the action: its owner and its team's lead."""
+    people = {action.owner_id}
+    if action.team_id is not None and action.team.lead_id is not None:
+        people.add(action.team.lead_id)
+    return people
+
+
+@transaction.atomic
+def action_record_progress(
+    *,
+    action: Action,
+    author: User,
+    expected_version: int,
+    text: str,
+    delivery_status: str | None = None,
+    rag: str | None = None,
+    is_sample: bool = False,
+    at: dt.datetime | None = None,
+) -> ProgressNote:
+    """Add a progress note, changing delivery status and RAG with it if asked."""
+    text = (text or "").strip()
+    new_status = delivery_status if delivery_status not in (None, action.delivery_status) else None
+    new_rag = rag if rag not in (None, action.rag) else None
+    if action.is_closed and (new_status or new_rag):
+        raise ValidationError("This action is closed; its status can no longer change.")
+    if (new_status or new_rag) and not text:
+        raise ValidationError(
+            {"text": "Say what has changed: a note is needed to change the status or RAG rating."}
+        )
+    if not text:
+        raise ValidationError({"text": "Enter a progress note."})
+    if new_rag == Action.Rag.BLUE:
+        raise ValidationError({"rag": "Blue is set only when a senior leader closes the action."})
+    when = at or timezone.now()
+    note = ProgressNote(
+        action=action,
+        author=author,
+        text=text,
+        created_at=when,
+        delivery_status_before=action.delivery_status if new_status else "",
+        delivery_status_after=new_status or "",
+        rag_before=action.rag if new_rag else "",
+        rag_after=new_rag or "",
+        is_sample=is_sample,
+    )
+    note.full_clean()
+    note.save()
+    fields = ["last_note_at"]
+    action.last_note_at = max(filter(None, [action.last_note_at, when]))
+    if action.sent_back_at is not None and author.pk in _owner_side(action):
+        # The owner (or their team lead) has acted on the send-back.
+        action.sent_back_at = None
+        fields.append("sent_back_at")
+    if new_status:
+        action.delivery_status = new_status
+        fields.append("delivery_status")
+    if new_rag:
+        action.rag = new_rag
+        fields.append("rag")
+    action._history_user = author
+    save_with_version_check(action, expected_version=expected_version, fields=fields)
+    return note
+
+
+@transaction.atomic
+def action_quick_update(
+    *,
+    action: Action,
+    by: User,
+    expected_version: int,
+    text: str = "",
+    delivery_status: str | None = None,
+    rag: str | None = None,
+    milestones_ticked: Iterable[Milestone] = (),
+    milestones_unticked: Iterable[Milestone] = (),
+    evidence_url: str = "",
+    evidence_file: UploadedFile | None = None,
+    evidence_title: str = "",
+) -> None:
+    """The owner's update in one submit: note, status, milestones and evidence, all or nothing.
+
+    Evidence or milestone ticks alone need no note and do not bump the version, but they are
+    refused like any other write if someone saved the action since expected_version.
+    """
+    text = (text or "").strip()
+    changes_status = (delivery_status and delivery_status != action.delivery_status) or (
+        rag and rag != action.rag
+    )
+    ticked, unticked = list(milestones_ticked), list(milestones_unticked)
+    has_evidence = bool(evidence_url or evidence_file)
+    if text or changes_status or not (has_evidence or ticked or unticked):
+        # Asks for a note when nothing at all was given.
+        action_record_progress(
+            action=action,
+            author=by,
+            expected_version=expected_version,
+            text=text,
+            delivery_status=delivery_status,
+            rag=rag,
+        )
+    elif not Action.objects.filter(pk=action.pk, version=expected_version).exists():
+        raise ConcurrentEditError(Action.objects.get(pk=action.pk), expected_version)
+    for milestone in sorted(ticked + unticked, key=lambda m: m.pk):
+        milestone_set_complete(milestone=milestone, complete=milestone in ticked, by=by)
+    if evidence_url:
+        evidence_add_link(action=action, added_by=by, url=evidence_url, title=evidence_title)
+    if evidence_file:
+        # Last, because the file is stored before its row: nothing after it can fail.
+        evidence_add_file(action=action, added_by=by, upload=evidence_file, title=evidence_title)
+
+
+@transaction.atomic
+def action_reassign_owner(*, action: Action, owner: User, by: User, note: str = "") -> Action:
+    """Give the action a new owner (also the admin's bulk action); a note records why."""
+    if owner.pk == action.owner_id:
+        return action
+    previous = action.owner
+    action_update(action=action, expected_version=action.version, by=by, owner=owner)
+    action_record_progress(
+        action=action,
+        author=by,
+        expected_version=action.version,
+        text=note or f"Owner changed from {previous} to {owner}.",
+    )
+    return action
+
+
+@transaction.atomic
+def milestone_add(
+    *, action: Action, title: str, due_date: dt.date, completed_on: dt.date | None = None
+) -> Milestone:
+    milestone = Milestone(
+        action=action,
+        title=title,
+        due_date=due_date,
+        completed_on=completed_on,
+        position=action.milestones.count(),
+    )
+    milestone.full_clean()
+    milestone.save()
+    return milestone
+
+
+@transaction.atomic
+def milestone_set_complete(
+    *, milestone: Milestone, complete: bool, by: User, today: dt.date | None = None
+) -> Milestone:
+    completed_on = (today or timezone.localdate()) if complete else None
+    if (milestone.completed_on is None) == (completed_on is None):
+        return milestone
+    milestone.completed_on = completed_on
+    milestone._history_user = by
+    milestone.full_clean()
+    milestone.save(update_fields=["completed_on", "updated_at"])
+    return milestone
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    changed: int
+    skipped: list[str]
+
+
+def actions_bulk_reassign(
+    *, actions: Iterable[Action], owner: User, by: User, note: str = ""
+) -> BulkResult:
+    changed = 0
+    for action in actions:
+        if action.owner_id != owner.pk:
+            action_reassign_owner(action=action, owner=owner, by=by, note=note)
+            changed += 1
+    return BulkResult(changed=changed, skipped=[])
+
+
+def actions_bulk_set_status(
+    *, actions: Iterable[Action], delivery_status: str, by: User, note: str
+) -> BulkResult:
+    """Change many actions' delivery status, each with the same note; closed ones are skipped."""
+    changed, skipped = 0, []
+    for action in actions:
+        if action.is_closed:
+            skipped.append(str(action))
+            continue
+        if action.delivery_status == delivery_status:
+            continue
+        action_record_progress(
+            action=action,
+            author=by,
+            expected_version=action.version,
+            text=note,
+            delivery_status=delivery_status,
+        )
+        changed += 1
+    return BulkResult(changed=changed, skipped=skipped)

@@ -1,0 +1,129 @@
+"""Writes for inspections and what they found: judgements, paragraphs, improvement areas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from improvement.models import (
+    Authority,
+    Finding,
+    ImprovementArea,
+    Inspection,
+    Judgement,
+    Theme,
+    User,
+)
+
+
+@transaction.atomic
+def inspection_create(
+    *,
+    authority: Authority,
+    kind: str,
+    start_date: dt.date | None = None,
+    end_date: dt.date | None = None,
+    publication_date: dt.date | None = None,
+    lead_inspectors: Sequence[str] = (),
+    title: str = "",
+    report_url: str = "",
+    summary: str = "",
+    outcome: str = "",
+    source_sha256: str = "",
+    by: User | None = None,
+) -> Inspection:
+    inspection = Inspection(
+        authority=authority,
+        kind=kind,
+        start_date=start_date,
+        end_date=end_date,
+        publication_date=publication_date,
+        lead_inspectors=list(lead_inspectors),
+        title=title,
+        report_url=report_url,
+        summary=summary,
+        outcome=outcome,
+        source_sha256=source_sha256,
+    )
+    inspection._history_user = by
+    inspection.full_clean()
+    inspection.save()
+    return inspection
+
+
+@transaction.atomic
+def judgement_add(
+    *,
+    inspection: Inspection,
+    area: str,
+    grade: str,
+    is_overall: bool = False,
+    position: int | None = None,
+    by: User | None = None,
+) -> Judgement:
+    if position is None:
+        position = inspection.judgements.count()
+    judgement = Judgement(
+        inspection=inspection, area=area, grade=grade, is_overall=is_overall, position=position
+    )
+    judgement._history_user = by
+    judgement.full_clean()
+    judgement.save()
+    return judgement
+
+
+@transaction.atomic
+def finding_add(
+    *,
+    inspection: Inspection,
+    number: int,
+    text: str,
+    section: str = "",
+    themes: Iterable[Theme] = (),
+    by: User | None = None,
+) -> Finding:
+    finding = Finding(inspection=inspection, number=number, section=section, text=text)
+    finding._history_user = by
+    finding.full_clean()
+    finding.save()
+    finding.themes.set(themes)
+    return finding
+
+
+@transaction.atomic
+def improvement_area_add(
+    *,
+    inspection: Inspection,
+    text: str,
+    position: int | None = None,
+    framework_tag: str = "",
+    is_priority_action: bool = False,
+    responsible_body: str = "",
+    supporting_findings: Iterable[Finding] = (),
+    themes: Iterable[Theme] = (),
+    by: User | None = None,
+) -> ImprovementArea:
+    if position is None:
+        position = inspection.improvement_areas.count() + 1
+    findings = list(supporting_findings)
+    if any(f.inspection_id != inspection.pk for f in findings):
+        raise ValidationError(
+            {"supporting_findings": "Supporting findings must come from the same inspection."}
+        )
+    area = ImprovementArea(
+        inspection=inspection,
+        position=position,
+        text=text,
+        framework_tag=framework_tag,
+        is_priority_action=is_priority_action,
+        responsible_body=responsible_body,
+    )
+    area._history_user = by
+    area.full_clean()
+    area.save()
+    area.supporting_findings.set(findings)
+    area.themes.set(themes)
+    return area

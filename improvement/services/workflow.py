@@ -1,0 +1,162 @@
+"""Writes for decisions: sign-off, send-back, and the slippage register of deadline requests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from improvement.models import (
+    Action,
+    DueDateChange,
+    ProgressNote,
+    User,
+)
+from improvement.services.actions import (
+    action_record_progress,
+    save_with_version_check,
+)
+
+
+@transaction.atomic
+def action_sign_off(
+    *, action: Action, by: User, expected_version: int, impact_evidenced: bool, note: str
+) -> Action:
+    """A senior leader closes a delivered action: impact evidenced, or why not."""
+    note = (note or "").strip()
+    if action.delivery_status != Action.DeliveryStatus.DELIVERED:
+        raise ValidationError("Only a delivered action can be signed off.")
+    if action.is_closed:
+        raise ValidationError("This action is already closed.")
+    if action.owner_id == by.pk:
+        raise ValidationError("Someone other than the action's owner must sign it off.")
+    if not note:
+        raise ValidationError(
+            {
+                "note": "Record what shows the difference for children, or why "
+                "the action is closed without it."
+            }
+        )
+    if impact_evidenced and not action.evidence.exists():
+        raise ValidationError("Add evidence of impact before recording it as evidenced.")
+    previous_rag = action.rag
+    action.impact_status = (
+        Action.ImpactStatus.EVIDENCED
+        if impact_evidenced
+        else Action.ImpactStatus.CLOSED_WITHOUT_IMPACT
+    )
+    action.rag = Action.Rag.BLUE
+    action.signed_off_by = by
+    action.signed_off_at = timezone.now()
+    action.closure_note = note
+    action.last_note_at = action.signed_off_at
+    action._history_user = by
+    save_with_version_check(
+        action,
+        expected_version=expected_version,
+        fields=[
+            "impact_status",
+            "rag",
+            "signed_off_by",
+            "signed_off_at",
+            "closure_note",
+            "last_note_at",
+        ],
+    )
+    ProgressNote.objects.create(
+        action=action,
+        author=by,
+        created_at=action.signed_off_at,
+        text=f"Closed: {action.get_impact_status_display()}. {note}",
+        rag_before=previous_rag,
+        rag_after=Action.Rag.BLUE,
+    )
+    return action
+
+
+@transaction.atomic
+def action_send_back(*, action: Action, by: User, expected_version: int, reason: str) -> Action:
+    """A senior leader returns a delivered action to the owner: not yet done."""
+    reason = (reason or "").strip()
+    if action.delivery_status != Action.DeliveryStatus.DELIVERED or action.is_closed:
+        raise ValidationError("Only a delivered action awaiting sign-off can be sent back.")
+    if not reason:
+        raise ValidationError({"reason": "Say why the action is sent back."})
+    action_record_progress(
+        action=action,
+        author=by,
+        expected_version=expected_version,
+        text=f"Sent back: {reason}",
+        delivery_status=Action.DeliveryStatus.IN_PROGRESS,
+    )
+    action.sent_back_at = timezone.now()
+    save_with_version_check(action, expected_version=action.version, fields=["sent_back_at"])
+    return action
+
+
+@transaction.atomic
+def due_date_change_request(
+    *,
+    action: Action,
+    requested_by: User,
+    new_date: dt.date,
+    reason: str,
+    today: dt.date | None = None,
+) -> DueDateChange:
+    today = today or timezone.localdate()
+    if action.is_closed:
+        raise ValidationError("This action is closed; its deadline can no longer change.")
+    if new_date < today:
+        raise ValidationError({"new_date": "The new date must be today or in the future."})
+    if new_date < action.start_date:
+        raise ValidationError({"new_date": "The new date must be after the action's start date."})
+    if new_date == action.due_date:
+        raise ValidationError({"new_date": "The new date is the same as the current due date."})
+    if action.due_date_changes.filter(status=DueDateChange.Status.PENDING).exists():
+        raise ValidationError("A deadline change for this action is already awaiting a decision.")
+    change = DueDateChange(
+        action=action,
+        old_date=action.due_date,
+        new_date=new_date,
+        reason=(reason or "").strip(),
+        requested_by=requested_by,
+    )
+    change._history_user = requested_by
+    change.full_clean()
+    change.save()
+    return change
+
+
+@transaction.atomic
+def due_date_change_decide(
+    *, change: DueDateChange, decided_by: User, approve: bool, note: str = ""
+) -> DueDateChange:
+    change = DueDateChange.objects.select_for_update().select_related("action").get(pk=change.pk)
+    if change.status != DueDateChange.Status.PENDING:
+        raise ValidationError("This request has already been decided.")
+    if change.requested_by_id == decided_by.pk:
+        raise ValidationError("Someone else must decide a deadline change you asked for.")
+    if not approve and not (note or "").strip():
+        raise ValidationError({"decision_note": "Say why the request is refused."})
+    change.status = DueDateChange.Status.APPROVED if approve else DueDateChange.Status.REFUSED
+    change.decided_by = decided_by
+    change.decided_at = timezone.now()
+    change.decision_note = (note or "").strip()
+    change._history_user = decided_by
+    change.full_clean()
+    change.save()
+    if approve:
+        action = change.action
+        if action.due_date != change.old_date:
+            raise ValidationError("The due date has changed since this request was made.")
+        action.due_date = change.new_date
+        action.due_date_change_count += 1
+        action._history_user = decided_by
+        save_with_version_check(
+            action,
+            expected_version=action.version,
+            fields=["due_date", "due_date_change_count"],
+        )
+    return change
