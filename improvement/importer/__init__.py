@@ -8,7 +8,9 @@ from .errors import (
     NotAnOfstedReport,
     NotAPdf,
     NoTextInPdf,
+    PdfTooComplex,
     ReportError,
+    TooManyPages,
 )
 from .parser import ParsedReport, parse_file, parse_pdf, parse_report
 from .themes import THEMES, suggest_themes
@@ -22,7 +24,9 @@ __all__ = [
     "NotAPdf",
     "NotAnOfstedReport",
     "ParsedReport",
+    "PdfTooComplex",
     "ReportError",
+    "TooManyPages",
     "match_authority",
     "parse_file",
     "parse_pdf",

@@ -58,3 +58,20 @@ class NotAnOfstedReport(ReportError):
     default_message = (
         "The text does not look like an Ofsted children's services inspection report or letter."
     )
+
+
+class TooManyPages(ReportError):
+    def __init__(self, message: str | None = None, *, max_pages: int = 0) -> None:
+        super().__init__(
+            message
+            or f"The PDF has more than {max_pages} pages, more than any Ofsted report; "
+            "it was not read."
+        )
+
+
+class PdfTooComplex(ReportError):
+    default_message = (
+        "The PDF could not be read within the time and memory allowed (it is built in an "
+        "unusual way, possibly to overload the server), so it was refused. Upload the report "
+        "PDF as downloaded from Ofsted."
+    )

@@ -90,7 +90,8 @@ _SIF_OVERALL = re.compile(
 )
 _SIF_ROW_START = re.compile(r"^(?P<num>\d(?:\.\d)?\.?)\s+(?P<rest>\S.*)$")
 
-_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\.\s+(?P<text>\S.*)$")
+# Some PDFs print no space glyph after the number ("31.The senior..."): then a capital follows.
+_NUMBERED = re.compile(r"^(?P<num>\d{1,3})\.(?:\s+(?P<text>\S.*)|(?P<glued>[A-Z‘“].*))$")
 _BULLET = re.compile(
     r"^(?:[◼■▪●•◆►➢✓\uf06e\uf0b7\uf0a7\uf0d8\uf076\uf0fc]|[-*](?=\s))\s*(?P<text>.*)$"
 )
@@ -253,7 +254,9 @@ def _iso(value: date | None) -> str | None:
 # --------------------------------------------------------------------------- public API
 
 
-def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedReport:
+def parse_file(
+    path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES, in_process: bool = False
+) -> ParsedReport:
     """Parse a report from a ``.pdf`` file, or from a text file of its extracted text."""
     path = Path(path)
     if path.suffix.lower() == ".pdf":
@@ -261,7 +264,7 @@ def parse_file(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Parse
         if size > max_bytes:
             # Avoid reading a huge file into memory just to reject it.
             raise FileTooLarge(size=size, max_bytes=max_bytes)
-        return parse_pdf(path.read_bytes(), max_bytes=max_bytes)
+        return parse_pdf(path.read_bytes(), max_bytes=max_bytes, in_process=in_process)
     return parse_report(path.read_text(encoding="utf-8", errors="replace"))
 
 
@@ -270,15 +273,21 @@ def parse_pdf(
     *,
     max_bytes: int = DEFAULT_MAX_BYTES,
     authorities: Iterable[str] | None = None,
+    in_process: bool = False,
 ) -> ParsedReport:
     """Extract the text of a report PDF and parse it."""
-    extracted = extract(data, max_bytes=max_bytes)
-    report = parse_report(extracted.text, authorities=authorities)
+    extracted = extract(data, max_bytes=max_bytes, in_process=in_process)
+    report = parse_report(extracted.text, authorities=authorities, table_rows=extracted.table_rows)
     report.warnings[:0] = extracted.warnings
     return report
 
 
-def parse_report(text: str, *, authorities: Iterable[str] | None = None) -> ParsedReport:
+def parse_report(
+    text: str,
+    *,
+    authorities: Iterable[str] | None = None,
+    table_rows: list | None = None,
+) -> ParsedReport:
     """Parse report text (as extracted from the PDF, or pasted) into a ``ParsedReport``.
 
     ``authorities`` are the names the authority is matched against; by default the ONS names
@@ -290,7 +299,9 @@ def parse_report(text: str, *, authorities: Iterable[str] | None = None) -> Pars
     joined = "\n".join(lines)
     if not any(marker.search(joined) for marker in _REPORT_MARKERS):
         raise NotAnOfstedReport()
-    return _Parser(lines, list(authorities) if authorities is not None else None).parse()
+    parser = _Parser(lines, list(authorities) if authorities is not None else None)
+    parser.table_rows = table_rows
+    return parser.parse()
 
 
 def framework_tag_key(tag: str | None) -> str | None:
@@ -982,7 +993,8 @@ class _Parser:
                 close_plain()
                 number = int(numbered["num"])
                 list_mode = mode if mode in ("improve", "priority", "afi", "recs") else None
-                para = _OpenParagraph(number, section, [numbered["text"]], list_mode)
+                first = numbered["text"] or numbered["glued"]
+                para = _OpenParagraph(number, section, [first], list_mode)
                 expected = number + 1
                 previous = line
                 i += 1

@@ -11,17 +11,36 @@ middle of a finding. This module removes it and returns plain text, one printed 
 
 from __future__ import annotations
 
-import io
+import json
 import logging
 import re
+import subprocess
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from .errors import DamagedPdf, EncryptedPdf, FileTooLarge, NotAPdf, NoTextInPdf
+from .errors import (
+    DamagedPdf,
+    EncryptedPdf,
+    FileTooLarge,
+    NotAPdf,
+    NoTextInPdf,
+    PdfTooComplex,
+    TooManyPages,
+)
+from .pdf_worker import PdfWorkerError, read_pdf
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# The longest Ofsted reports (SIF, 2014-18) run to about 50 pages.
+MAX_PAGES = 150
+# A 45-page report takes well under a second of CPU to read; a crafted file is stopped here.
+MAX_CPU_SECONDS = 3
+MAX_WALL_SECONDS = 4.0
+MAX_MEMORY_BYTES = 1024 * 1024 * 1024
+_WORKER = Path(__file__).resolve().with_name("pdf_worker.py")
 
 # The PDF header may legally be preceded by a little junk, so look a short way in.
 _PDF_MAGIC_WINDOW = 1024
@@ -34,7 +53,10 @@ _HEADER_LINES = 4
 _FOOTER_LINES = 3
 _FOOTNOTE_SCAN_LINES = 10
 
-_LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl"})
+# pdfium marks a hyphen printed at a line break as U+FFFE and a soft hyphen as U+0002.
+_LIGATURES = str.maketrans(
+    {"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "\ufffe": "-", "\x02": "-"}
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]+")
 _LONE_PAGE_NUMBER = re.compile(r"^(?:Page\s+)?\d{1,3}(?:\s+of\s+\d{1,3})?$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
@@ -60,6 +82,8 @@ class PdfText:
     text: str
     page_count: int
     warnings: list[str] = field(default_factory=list)
+    # Per page, positioned lines of pages holding a table (None for other pages).
+    table_rows: list | None = None
 
 
 def extract_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
@@ -67,20 +91,29 @@ def extract_text(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     return extract(data, max_bytes=max_bytes).text
 
 
-def extract(data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> PdfText:
-    """Extract and clean the text of a report PDF, keeping extraction warnings."""
-    pages, warnings = _read_pages(data, max_bytes=max_bytes)
-    readable = sum(len(p.strip()) for p in pages)
+def extract(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, in_process: bool = False
+) -> PdfText:
+    """Extract and clean the text of a report PDF, keeping extraction warnings.
+
+    The PDF is read in a separate process with CPU, memory and wall-clock limits; a crafted
+    file that would spin or allocate without end is refused with ``PdfTooComplex``.
+    ``in_process`` skips the process (for trusted files: the benchmark and sample tests).
+    """
+    pages, warnings = _read_pages(data, max_bytes=max_bytes, in_process=in_process)
+    readable = sum(len(p["text"].strip()) for p in pages)
     if readable < _MIN_TEXT_CHARS:
         raise NoTextInPdf()
-    return PdfText(text=clean_pages(pages), page_count=len(pages), warnings=warnings)
+    table_rows = [p["rows"] for p in pages]
+    return PdfText(
+        text=clean_pages([p["text"] for p in pages]),
+        page_count=len(pages),
+        warnings=warnings,
+        table_rows=table_rows if any(table_rows) else None,
+    )
 
 
-def _read_pages(data: bytes, *, max_bytes: int) -> tuple[list[str], list[str]]:
-    # pypdf is imported lazily so that importing the parser for text-only use stays cheap.
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, FileNotDecryptedError
-
+def _check_input(data: bytes, max_bytes: int) -> bytes:
     if not isinstance(data, bytes | bytearray | memoryview):
         raise NotAPdf()
     size = len(data)
@@ -88,46 +121,63 @@ def _read_pages(data: bytes, *, max_bytes: int) -> tuple[list[str], list[str]]:
         raise FileTooLarge(size=size, max_bytes=max_bytes)
     if size == 0 or b"%PDF-" not in bytes(data[:_PDF_MAGIC_WINDOW]):
         raise NotAPdf()
+    return bytes(data)
 
-    warnings: list[str] = []
+
+def _run_worker(data: bytes) -> dict:
+    command = [
+        sys.executable,
+        "-I",  # no PYTHON* variables or user site: the worker imports only what it ships with
+        str(_WORKER),
+        str(MAX_CPU_SECONDS),
+        str(MAX_PAGES),
+        str(MAX_MEMORY_BYTES),
+    ]
     try:
-        reader = PdfReader(io.BytesIO(bytes(data)), strict=False)
-        if reader.is_encrypted:
-            # Some PDFs are encrypted only to restrict printing and open without a password;
-            # those are readable and worth accepting.
-            try:
-                opened = reader.decrypt("")
-            except (DependencyError, NotImplementedError, FileNotDecryptedError) as exc:
-                raise EncryptedPdf() from exc
-            if not opened:
-                raise EncryptedPdf()
-        page_objects = list(reader.pages)
-    except EncryptedPdf:
-        raise
-    except FileNotDecryptedError as exc:
-        raise EncryptedPdf() from exc
-    except Exception as exc:
-        # pypdf signals malformed input with many exception types (PdfReadError, ValueError,
-        # KeyError, RecursionError...); to the user they all mean the file is damaged.
-        logger.info("PDF could not be opened: %r", exc)
+        done = subprocess.run(  # noqa: S603 - a fixed command; the PDF goes to stdin
+            command, input=data, capture_output=True, timeout=MAX_WALL_SECONDS, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        # subprocess.run kills the worker before raising.
+        logger.warning("PDF worker timed out after %ss", MAX_WALL_SECONDS)
+        raise PdfTooComplex() from exc
+    if done.returncode != 0:
+        # Killed by SIGXCPU/SIGKILL (CPU limit) or out of memory (MemoryError).
+        logger.warning(
+            "PDF worker failed (%s): %s",
+            done.returncode,
+            done.stderr[-500:].decode(errors="replace"),
+        )
+        raise PdfTooComplex()
+    try:
+        return json.loads(done.stdout)
+    except ValueError as exc:
         raise DamagedPdf() from exc
 
-    if not page_objects:
-        raise DamagedPdf("The PDF has no pages.")
 
-    pages: list[str] = []
-    failed: list[int] = []
-    for number, page in enumerate(page_objects, start=1):
+def _read_pages(data: bytes, *, max_bytes: int, in_process: bool = False) -> tuple[list, list]:
+    data = _check_input(data, max_bytes)
+    if in_process:
         try:
-            pages.append(page.extract_text() or "")
-        except FileNotDecryptedError as exc:
-            raise EncryptedPdf() from exc
-        except Exception as exc:
-            logger.info("Text of page %s could not be extracted: %r", number, exc)
-            failed.append(number)
-            pages.append("")
-    if failed and len(failed) == len(page_objects):
+            result = {"pages": read_pdf(data, max_pages=MAX_PAGES)}
+        except PdfWorkerError as exc:
+            result = {"error": exc.code}
+    else:
+        result = _run_worker(data)
+    error = result.get("error")
+    if error == "encrypted":
+        raise EncryptedPdf()
+    if error == "too_many_pages":
+        raise TooManyPages(max_pages=MAX_PAGES)
+    if error == "no_pages":
+        raise DamagedPdf("The PDF has no pages.")
+    if error:
         raise DamagedPdf()
+    pages = result["pages"]
+    failed = [number for number, page in enumerate(pages, start=1) if page.get("failed")]
+    if failed and len(failed) == len(pages):
+        raise DamagedPdf()
+    warnings = []
     if failed:
         warnings.append(
             "The text of page(s) " + ", ".join(map(str, failed)) + " could not be read; "

@@ -6,22 +6,19 @@ import copy
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from improvement.importer import parse_file
 from improvement.models import Authority
 from improvement.reference import load_authorities
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = (ROOT / ".." / "shared" / "ofsted-samples").resolve()
+SAMPLES = ROOT / "tests" / "importer" / "samples"
 KNOWSLEY_TEXT = ROOT / "improvement" / "data" / "knowsley-ilacs-2021.txt"
 
 
 def sample_path(name: str) -> Path:
-    """A sample report; the test is skipped when the shared samples are not there."""
+    """A sample report, kept in the repository."""
     path = KNOWSLEY_TEXT if name == "knowsley.txt" else SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"sample {path} not found")
+    assert path.is_file(), f"sample {path} not found"
     return path
 
 

@@ -30,9 +30,8 @@ from improvement.importer import (
 )
 from improvement.importer.pdf import DEFAULT_MAX_BYTES
 
-SHARED = (Path(__file__).resolve().parents[2] / ".." / "shared").resolve()
-SAMPLES = SHARED / "ofsted-samples"
-SEED = SHARED / "seeds" / "003_5d010b12ace66d17.txt"
+SAMPLES = Path(__file__).resolve().parent / "samples"
+SEED = SAMPLES / "003_5d010b12ace66d17.txt"
 
 FUZZ = settings(
     max_examples=40,
@@ -42,10 +41,7 @@ FUZZ = settings(
 
 
 def _sample_bytes(name: str) -> bytes:
-    path = SAMPLES / name
-    if not path.is_file():
-        pytest.skip(f"shared sample {path} not found")
-    return path.read_bytes()
+    return (SAMPLES / name).read_bytes()
 
 
 def _parse_pdf_or_report_error(data: bytes) -> ParsedReport | None:
@@ -133,8 +129,6 @@ def test_sample_pdfs_with_flipped_bytes_raise_only_report_errors(data: st.DataOb
 @given(st.data())
 def test_damaged_report_text_raises_only_report_errors(data: st.DataObject) -> None:
     """Real report text with lines dropped, duplicated or reordered is handled."""
-    if not SEED.is_file():
-        pytest.skip(f"shared seed {SEED} not found")
     lines = SEED.read_text(encoding="utf-8").splitlines()
     mutated = data.draw(
         st.lists(st.sampled_from(lines), min_size=0, max_size=len(lines))
