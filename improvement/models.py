@@ -158,6 +158,8 @@ class InspectionKind(models.TextChoices):
     SELF_EVALUATION = "self_evaluation", "Self-evaluation"
     INTERNAL_AUDIT = "internal_audit", "Internal audit"
     PEER_REVIEW = "peer_review", "Peer review"
+    LAC_2013 = "lac_2013", "Inspection of services for looked after children (2013)"
+    LSCB_REVIEW = "lscb_review", "Review of the Local Safeguarding Children Board"
 
 
 class Inspection(TimeStampedModel):
@@ -176,6 +178,8 @@ class Inspection(TimeStampedModel):
             Kind.SIF,
             Kind.SIF_REINSPECTION,
             Kind.SAFEGUARDING_LAC,
+            Kind.LAC_2013,
+            Kind.LSCB_REVIEW,
         }
     )
 
@@ -194,6 +198,9 @@ class Inspection(TimeStampedModel):
     source_sha256 = models.CharField(
         max_length=64, blank=True, help_text="SHA-256 of the imported report, to refuse re-imports."
     )
+    # Fieldwork split over two visits ("30 September to 11 October 2024 and 13 to 16 January
+    # 2025") keeps each range as [start, end] ISO dates; start_date/end_date span them all.
+    fieldwork_ranges = models.JSONField(default=list, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -251,6 +258,7 @@ class JudgementGrade(models.TextChoices):
     REQUIRES_IMPROVEMENT = "requires_improvement", "Requires improvement"
     ADEQUATE = "adequate", "Adequate"
     INADEQUATE = "inadequate", "Inadequate"
+    NOT_JUDGED = "not_judged", "Not judged"
 
 
 class Judgement(TimeStampedModel):
@@ -267,6 +275,7 @@ class Judgement(TimeStampedModel):
         Grade.ADEQUATE: 3,
         Grade.INADEQUATE: 4,
     }
+    # "Not judged" (e.g. no adoptions to judge) has no rank: it is neither good nor bad.
 
     inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="judgements")
     area = models.CharField(max_length=250)
@@ -291,8 +300,8 @@ class Judgement(TimeStampedModel):
         return f"{self.area}: {self.get_grade_display()}"
 
     @property
-    def rank(self) -> int:
-        return self.GRADE_RANK[self.grade]
+    def rank(self) -> int | None:
+        return self.GRADE_RANK.get(self.grade)
 
 
 class Finding(TimeStampedModel):
@@ -332,6 +341,8 @@ class ImprovementArea(TimeStampedModel):
     )
     is_priority_action = models.BooleanField("area for priority action", default=False)
     responsible_body = models.CharField(max_length=200, blank=True)
+    # Each organisation named in the area SEND table's "Responsible body" cell, as printed.
+    responsible_bodies = models.JSONField(default=list, blank=True)
     supporting_findings = models.ManyToManyField(
         Finding, blank=True, related_name="improvement_areas"
     )

@@ -55,15 +55,24 @@ _DATE_RANGE = re.compile(
 _SINGLE_DATE = re.compile(rf"(?P<d>{_DAY})\s+(?P<m>{_MONTH})\s+(?P<y>\d{{4}})", re.IGNORECASE)
 
 # Grades as printed in judgement tables: capitalised, with the pre-2020 short form.
+# Some SIF tables print "Require improvement", lower-case grades or "Not judged".
 _TABLE_GRADE = (
-    r"Requires [Ii]mprovement to be [Gg]ood|Requires [Ii]mprovement|Outstanding|Good|Inadequate"
+    r"Requires? [Ii]mprovement to be [Gg]ood|Requires? [Ii]mprovement|Outstanding|Good|"
+    r"Inadequate|Not judged"
 )
 _TABLE_ROW = re.compile(rf"^(?P<area>.+?)\s+(?P<grade>{_TABLE_GRADE})\s*$")
+# SIF rows are numbered ("2.1 Adoption performance good"), so a lower-case grade is safe there.
+_SIF_TABLE_ROW = re.compile(
+    rf"^(?P<area>.+?)\s+(?P<grade>{_TABLE_GRADE}|requires? improvement(?: to be good)?|"
+    r"outstanding|good|inadequate|not judged)\s*$"
+)
 # Grades as printed in running text and headings ("...: requires improvement to be good").
 _TEXT_GRADE = r"requires? improvement to be good|requires? improvement|inadequate|good|outstanding"
 
+# Some ILACS reports (Lewisham 2024) print the judgement headings without "The".
 _JUDGEMENT_AREA_START = (
     r"The experiences and progress of|The experience and progress of|The impact of leaders|"
+    r"Experiences and progress of|Experience and progress of|Impact of leaders|"
     r"Leadership, management and governance|The effectiveness of leaders|"
     r"Children who need help and protection|Children looked after and achieving permanence"
 )
@@ -78,12 +87,14 @@ _GRADED_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _LSCB_JUDGEMENT = re.compile(
-    rf"^(?P<area>The (?:effectiveness of the )?Local Safeguarding Children Board(?: \(LSCB\))?)"
-    rf"(?: is)? (?P<grade>{_TEXT_GRADE})\s*\.?$",
+    r"^(?:The judgement (?:for|on|about) )?"
+    r"(?P<area>The (?:effectiveness of the )?(?:Local Safeguarding Children Board|LSCB)"
+    r"(?: \(LSCB\))?)"
+    rf"(?: is)?(?: that it)? (?P<grade>{_TEXT_GRADE})\s*\.?$",
     re.IGNORECASE,
 )
 _SIF_OVERALL = re.compile(
-    rf"^(?:Children{_A}s services in (?P<la>.+?) (?:are|is|require|requires) "
+    rf"^(?:Children{_A}s services in (?P<la>.+?) (?:are |is )?"
     rf"|The overall judgement is (?:that )?(?:children{_A}s services (?:in .+? )?"
     rf"(?:are |is |require |requires )?)?)(?P<grade>{_TEXT_GRADE})\s*\.?$",
     re.IGNORECASE,
@@ -105,7 +116,9 @@ _TERMINAL = re.compile(r"[.?!:;)’'\"”]$")
 _IMPROVE_HEADING = re.compile(
     r"^(?:What needs to improve(?: in this area of (?:social work )?practice)?"
     r"|What does the (?:local authority|LSCB|Local Safeguarding Children Board) need to improve)"
-    r"\s*\??\s*\d?$",
+    # A footnote mark may follow the question mark, but a page number (a contents page
+    # line, "What does the local authority need to improve? 6") may not.
+    r"\s*(?:\?\d?)?\s*:?$",
     re.IGNORECASE,
 )
 _PRIORITY_HEADING = re.compile(
@@ -212,6 +225,8 @@ class ParsedReport:
     end_date: date | None
     publication_date: date | None = None
     lead_inspectors: list[str] = field(default_factory=list)
+    # Each fieldwork visit as (start, end); more than one when the fieldwork was split.
+    fieldwork_ranges: list[tuple[date, date]] = field(default_factory=list)
     judgements: list[Judgement] = field(default_factory=list)
     overall_effectiveness: str | None = None
     improvement_areas: list[ImprovementArea] = field(default_factory=list)
@@ -230,6 +245,7 @@ class ParsedReport:
             "end_date": _iso(self.end_date),
             "publication_date": _iso(self.publication_date),
             "lead_inspectors": list(self.lead_inspectors),
+            "fieldwork_ranges": [[_iso(a), _iso(b)] for a, b in self.fieldwork_ranges],
             "judgements": [{"area": j.area, "grade": j.grade} for j in self.judgements],
             "overall_effectiveness": self.overall_effectiveness,
             "improvement_areas": [
@@ -378,7 +394,67 @@ def _parse_day_month_year(day: str, month: str, year: str) -> date | None:
         return None
 
 
+_NUMERIC_DATE = re.compile(r"\b(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\b")
+_MONTH_NAMES = {number: name for name, number in _MONTHS.items()}
+# Where the dates of the fieldwork stop in the opening lines.
+_AFTER_DATES = re.compile(
+    r"\b(?:Report published|Publication date|Lead inspector|Date published|Published)\b", re.I
+)
+
+
+def _words_for_numeric_dates(text: str) -> str:
+    """ "12/09/2016" (as SIF reports of 2016 print) becomes "12 september 2016"."""
+
+    def spell(match: re.Match[str]) -> str:
+        month = int(match["m"])
+        if not 1 <= month <= 12:
+            return match[0]
+        return f"{int(match['d'])} {_MONTH_NAMES[month]} {match['y']}"
+
+    return _NUMERIC_DATE.sub(spell, text)
+
+
+def parse_fieldwork(text: str) -> list[tuple[date, date]]:
+    """Every fieldwork range printed after "Inspection dates:", in order.
+
+    "30 September to 11 October 2024 and 13 to 16 January 2025" gives two ranges; a single
+    date gives a one-day range.
+    """
+    text = _words_for_numeric_dates(_AFTER_DATES.split(text, maxsplit=1)[0])
+    ranges = []
+    position = 0
+    while True:
+        match = _DATE_RANGE.search(text, position)
+        if not match or (
+            ranges and not re.fullmatch(r"[\s,;]*(?:and|&)?[\s,;]*", text[position : match.start()])
+        ):
+            break
+        start, end = _range_of(match)
+        if start and end:
+            ranges.append((start, end))
+        position = match.end()
+    if not ranges:
+        single = _SINGLE_DATE.search(text)
+        if single:
+            day = _parse_day_month_year(single["d"], single["m"], single["y"])
+            if day:
+                ranges.append((day, day))
+    return ranges
+
+
+def _range_of(match: re.Match[str]) -> tuple[date | None, date | None]:
+    end = _parse_day_month_year(match["d2"], match["m2"], match["y2"])
+    start = _parse_day_month_year(
+        match["d1"], match["m1"] or match["m2"], match["y1"] or match["y2"]
+    )
+    if start and end and start > end and not match["y1"]:
+        # "30 December to 3 January 2020": the start lies in the previous year.
+        start = _parse_day_month_year(match["d1"], match["m1"] or match["m2"], str(end.year - 1))
+    return start, end
+
+
 def _parse_date_range(text: str) -> tuple[date | None, date | None]:
+    text = _words_for_numeric_dates(text)
     match = _DATE_RANGE.search(text)
     if match:
         end = _parse_day_month_year(match["d2"], match["m2"], match["y2"])
@@ -401,6 +477,8 @@ def _parse_date_range(text: str) -> tuple[date | None, date | None]:
 def _canonical_grade(printed: str) -> str:
     """Turn a grade written in running text into the wording used in judgement tables."""
     lower = collapse(printed).lower()
+    if lower == "not judged":
+        return "Not judged"
     if lower.startswith("require"):
         return (
             "Requires improvement to be good" if lower.endswith("good") else "Requires improvement"
@@ -471,6 +549,8 @@ class _Parser:
         self.improvement_areas: list[ImprovementArea] = []
         self.priority_actions: list[PriorityAction] = []
         self.paragraphs: list[Paragraph] = []
+        self.fieldwork_ranges: list[tuple[date, date]] = []
+        self.table_rows: list | None = None
         non_blank = [line for line in lines if line]
         self.title = collapse(" ".join(non_blank[:15]))
         self.head = collapse(" ".join(non_blank[:60]))
@@ -511,6 +591,7 @@ class _Parser:
             end_date=end,
             publication_date=self._publication_date(),
             lead_inspectors=leads,
+            fieldwork_ranges=self.fieldwork_ranges,
             judgements=self.judgements,
             overall_effectiveness=self.overall,
             improvement_areas=self.improvement_areas,
@@ -572,11 +653,12 @@ class _Parser:
         return None
 
     def _dates(self) -> tuple[date | None, date | None]:
-        match = re.search(r"Inspection dates?\s*:?\s*(?P<rest>.{0,90})", self.head, re.I)
+        match = re.search(r"Inspection dates?\s*:?\s*(?P<rest>.{0,120})", self.head, re.I)
         if match:
-            start, end = _parse_date_range(match["rest"])
-            if start and end:
-                return start, end
+            ranges = parse_fieldwork(match["rest"])
+            if ranges:
+                self.fieldwork_ranges = ranges
+                return min(r[0] for r in ranges), max(r[1] for r in ranges)
         letter = re.search(
             r"(?:focused|monitoring) visit to .{0,120}? (?:on|from|between) (?P<rest>.{0,80})",
             self.head,
@@ -615,6 +697,17 @@ class _Parser:
         return any(re.fullmatch(r"Judgement\s+Grade", line) for line in self.lines[:120])
 
     def _publication_date(self) -> date | None:
+        numeric = re.search(
+            r"(?:Report published|Publication date|Date published|Published)\s*:?\s*"
+            r"(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})\b",
+            self.head,
+            re.IGNORECASE,
+        )
+        if numeric:
+            try:
+                return date(int(numeric["y"]), int(numeric["m"]), int(numeric["d"]))
+            except ValueError:
+                return None
         match = re.search(
             r"(?:Report published|Publication date|Date published|Published)\s*:?\s*"
             rf"(?P<d>{_DAY})\s+(?P<m>{_MONTH})\s+(?P<y>\d{{4}})",
@@ -750,24 +843,26 @@ class _Parser:
             joined = collapse(" ".join(self.lines[j] for j in pending))
             row = _TABLE_ROW.match(joined)
             if row:
-                area = row["area"]
+                # Cheshire East 2020 ends a row's area with a full stop.
+                area = row["area"].removesuffix(".")
                 if not self._valid_area(area):
                     break
                 grade, i = self._wrapped_grade(row["grade"], i, pending)
+                grade = _canonical_grade(grade)
                 self.consumed.update(pending)
                 pending = []
                 if area.lower() == "overall effectiveness":
                     self.overall = grade
                     break
                 self.judgements.append(Judgement(area=area, grade=grade))
-            elif len(pending) > 4 or len(joined) > 250:
+            elif len(pending) > 6 or len(joined) > 250:
                 break
             i += 1
 
     def _wrapped_grade(self, grade: str, i: int, pending: list[int]) -> tuple[str, int]:
         """Join "Requires improvement" with a "to be good" printed on the next line."""
         following = self.lines[i + 1] if i + 1 < len(self.lines) else ""
-        if grade.lower() == "requires improvement" and re.fullmatch(
+        if re.fullmatch(r"requires? improvement", grade, re.IGNORECASE) and re.fullmatch(
             r"to be good", following, re.IGNORECASE
         ):
             pending.append(i + 1)
@@ -815,14 +910,15 @@ class _Parser:
             pending.append(i)
             joined = collapse(" ".join(self.lines[j] for j in pending))
             start = _SIF_ROW_START.match(joined)
-            row = _TABLE_ROW.match(start["rest"]) if start else None
-            if row and self._valid_area(row["area"]):
+            row = _SIF_TABLE_ROW.match(start["rest"]) if start else None
+            if row and self._valid_area(row["area"].removesuffix(".")):
                 grade, i = self._wrapped_grade(row["grade"], i, pending)
-                self.judgements.append(Judgement(area=row["area"], grade=grade))
+                area = row["area"].removesuffix(".")
+                self.judgements.append(Judgement(area=area, grade=_canonical_grade(grade)))
                 self.consumed.update(pending)
                 pending = []
                 rows_seen = True
-            elif len(pending) > 3:
+            elif len(pending) > 5:
                 if rows_seen:
                     break
                 pending = []
@@ -830,7 +926,12 @@ class _Parser:
 
     def _lscb_judgement(self) -> None:
         for i, line in enumerate(self.lines):
-            if not re.match(r"The (?:effectiveness of the )?Local Safeguarding", line, re.I):
+            if not re.match(
+                r"The (?:judgement (?:for|on|about) the )?(?:effectiveness of the )?"
+                r"(?:Local Safeguarding|LSCB)",
+                line,
+                re.I,
+            ):
                 continue
             for span in (1, 2):
                 joined = collapse(" ".join(self.lines[i : i + span]))
@@ -975,7 +1076,9 @@ class _Parser:
                 if heading.kind in ("improve", "priority", "afi", "recs"):
                     table = heading.table
                     mode = heading.kind
-                elif heading.kind != "sub":
+                else:
+                    # "Inspection findings" after the safeguarding board's recommendations
+                    # starts its findings: they are paragraphs, not improvement areas.
                     mode = None
                     table = False
                 if heading.section is not None:
