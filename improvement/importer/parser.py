@@ -12,6 +12,7 @@ Public API: ``parse_report(text)``, ``parse_pdf(data)``, ``parse_file(path)``.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -184,9 +185,13 @@ _INSPECTOR_TITLES = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"^[A-Z][\w’'.-]*(?:\s+(?:[A-Z][\w’'.-]*|de|van|von|da|le|la))+$")
+# The area SEND team table prints each inspectorate's lead in many ways: "Charlie Fordham,
+# HMI, Lead inspector", "Adam Sproston HMI, Ofsted lead inspector", "Leanne Thirlby, Ofsted HMI
+# Lead inspector", "Tessa Valpy, CQC Lead inspector".
 _SEND_LEAD = re.compile(
-    r"(?P<name>[A-Z][\w’'-]+(?:[ ]+[A-Z][\w’'-]+)+),[ ]*"
-    r"(?:Ofsted HMI|Ofsted Inspector|HMI|CQC|HMICFRS|HMI Probation|HMIP)\s+Lead inspector"
+    r"(?P<name>[A-Z][\w’'-]+(?:[ ]+[A-Z][\w’'-]+)+?)(?:,?[ ]*HMI)?,[ ]*"
+    r"(?:(?P<org>Ofsted|CQC|HMICFRS|HMI Probation|HMIP)[ ]+)?(?:HMI,?[ ]+|Inspector[ ]+)?"
+    r"[Ll]ead [Ii]nspector"
 )
 
 
@@ -206,6 +211,8 @@ class ImprovementArea:
 class PriorityAction:
     text: str
     responsible_body: str | None = None
+    # The organisations named in the responsible body cell, one by one.
+    responsible_bodies: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -252,7 +259,11 @@ class ParsedReport:
                 {"text": a.text, "framework_tag": a.framework_tag} for a in self.improvement_areas
             ],
             "priority_actions": [
-                {"text": p.text, "responsible_body": p.responsible_body}
+                {
+                    "text": p.text,
+                    "responsible_body": p.responsible_body,
+                    "responsible_bodies": list(p.responsible_bodies),
+                }
                 for p in self.priority_actions
             ],
             "paragraphs": [
@@ -518,6 +529,94 @@ def _split_plain_block(lines: list[str]) -> list[list[str]]:
     return [item for item in items if item]
 
 
+# An organisation's name ends with one of these words; "and" or a comma after one starts the next
+# organisation ("Bury Metropolitan Borough Council and NHS Greater Manchester ICB").
+_BODY_END = r"(?:Council|ICB|\(ICB\)|Board|Trust|Partnership|Authority|CCG|\(CCG\)|Group)"
+_BODY_SPLIT = re.compile(rf"(?P<end>\b{_BODY_END})\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)(?=[A-Z])")
+# Lines of the page footer and header that run across a table continued over a page break.
+_RUNNING_LINE = re.compile(
+    r"^(?:Area SEND inspection report|Inspection report)\s*:|^\d{1,2}(?: \w+)?(?: \d{4})? to "
+    r"\d{1,2} \w+ \d{4}(?: \d{1,3})?$|^\d{1,3}$",
+    re.IGNORECASE,
+)
+
+
+def split_bodies(printed: str) -> list[str]:
+    """The organisations named in a "Responsible body" cell, in printed order."""
+    text = collapse(printed)
+    if not text:
+        return []
+    marked = _BODY_SPLIT.sub(lambda match: match["end"] + "\x00", text)
+    return [part.strip(" ,") for part in marked.split("\x00") if part.strip(" ,")]
+
+
+def priority_table(pages: list | None) -> list[PriorityAction] | None:
+    """The area SEND "Responsible body | Areas for priority action" table, cell by cell.
+
+    ``pages`` holds, per page, the positioned lines of pages with a table (``pdf_worker``).
+    Columns are told apart by the x position of the header's second cell; a row starts where
+    the body column starts again after a line without it (rows are separated by rules and
+    padding, and each row's body sits beside the first lines of its action).
+    """
+    if not pages:
+        return None
+    split = None
+    rows: list[tuple[list[str], list[str]]] = []
+    had_left = False
+    for page in pages:
+        if page is None:
+            if split is not None and rows:
+                break
+            continue
+        had_left = False
+        last_y = None
+        gaps = sorted(a["y"] - b["y"] for a, b in itertools.pairwise(page))
+        pitch = gaps[len(gaps) // 2] if gaps else 0
+        for line in page:
+            cells = line["cells"]
+            texts = " ".join(cell[2] for cell in cells)
+            if split is None:
+                if re.match(r"Responsible bod", texts) and re.search(r"priority action", texts):
+                    split = next(c[0] for c in cells if re.search(r"priority action", c[2]))
+                continue
+            if _RUNNING_LINE.match(texts) or line["y"] < 45 or line["y"] > 800:
+                continue
+            if re.match(r"Responsible bod", texts):
+                continue  # the header repeated on a new page
+            left = [c for c in cells if c[0] < split - 4]
+            right = [c for c in cells if c[0] >= split - 4]
+            if any(c[1] > split + 20 for c in left) or (
+                left and not right and _AFI_HEADING.match(" ".join(c[2] for c in left))
+            ):
+                return _table_actions(rows)  # text running across both columns: table over
+            # Rows are set apart by their rules and padding: a wider gap than between lines.
+            spaced = last_y is not None and last_y - line["y"] > 1.3 * pitch
+            last_y = line["y"]
+            if left and (not had_left or not rows or spaced):
+                rows.append(([], []))
+            if not rows:
+                rows.append(([], []))
+            rows[-1][0].extend(c[2] for c in left)
+            rows[-1][1].extend(c[2] for c in right)
+            had_left = bool(left)
+    return _table_actions(rows) if split is not None else None
+
+
+def _table_actions(rows: list[tuple[list[str], list[str]]]) -> list[PriorityAction]:
+    actions = []
+    for body_lines, action_lines in rows:
+        text = _join_wrapped(action_lines)
+        if not text:
+            continue
+        body = _join_wrapped(body_lines)
+        actions.append(
+            PriorityAction(
+                text=text, responsible_body=body or None, responsible_bodies=split_bodies(body)
+            )
+        )
+    return actions
+
+
 # --------------------------------------------------------------------------- the parser
 
 
@@ -551,6 +650,7 @@ class _Parser:
         self.paragraphs: list[Paragraph] = []
         self.fieldwork_ranges: list[tuple[date, date]] = []
         self.table_rows: list | None = None
+        self.table_priority: list[PriorityAction] | None = None
         non_blank = [line for line in lines if line]
         self.title = collapse(" ".join(non_blank[:15]))
         self.head = collapse(" ".join(non_blank[:60]))
@@ -576,7 +676,10 @@ class _Parser:
         self._lscb_judgement()
         if kind == "send_area":
             self.overall = self._send_outcome()
+        self.table_priority = priority_table(self.table_rows)
         self._body()
+        if self.table_priority is not None:
+            self.priority_actions = self.table_priority
 
         self._final_checks(kind, end)
         themes = suggest_themes(
@@ -780,14 +883,15 @@ class _Parser:
             if names:
                 return names
         # Area SEND and joint inspections list each inspectorate's lead in a team table.
-        names = [
-            collapse(match["name"])
+        found = [
+            (match["org"] not in (None, "Ofsted"), collapse(match["name"]))
             for line in self.lines
-            if "Lead inspector" in line
+            if "lead inspector" in line.lower()
             for match in _SEND_LEAD.finditer(line)
         ]
-        if names:
-            return list(dict.fromkeys(names))
+        if found:
+            # Ofsted's lead first, then the other inspectorates' leads (sorted is stable).
+            return list(dict.fromkeys(name for _other, name in sorted(found, key=lambda f: f[0])))
         signer = re.search(
             r"Yours sincerely\s*\n(?:\s*\n)*(?P<name>[^\n]+)\n\s*(?:His|Her) Majesty",
             self.text,
@@ -1085,6 +1189,12 @@ class _Parser:
                     section = heading.section
                 previous = line
                 i += heading.consumed
+                continue
+
+            if mode == "priority" and table and self.table_priority is not None:
+                # The table was read cell by cell from the text positions.
+                previous = line
+                i += 1
                 continue
 
             numbered = _NUMBERED.match(line)

@@ -22,7 +22,7 @@ import sys
 # Pages whose text holds one of these carry a table whose columns carry meaning.
 TABLE_MARKERS = ("Responsible bod",)
 # A horizontal gap wider than this (in points) between two characters splits a line into cells.
-_CELL_GAP = 12.0
+_CELL_GAP = 6.0
 
 
 class PdfWorkerError(Exception):
@@ -49,13 +49,17 @@ def read_pdf(data: bytes, *, max_pages: int) -> list[dict]:
         if count > max_pages:
             raise PdfWorkerError("too_many_pages")
         pages = []
+        # A table continues over the next page(s) without its header.
+        table_until = -1
         for index in range(count):
             try:
                 page = document[index]
                 textpage = page.get_textpage()
                 chars = textpage.count_chars()
                 text = textpage.get_text_range(0, chars) if chars else ""
-                rows = _rows(textpage, text) if any(m in text for m in TABLE_MARKERS) else None
+                if any(marker in text for marker in TABLE_MARKERS):
+                    table_until = index + 2
+                rows = _rows(textpage, text) if index <= table_until else None
                 pages.append({"text": text, "rows": rows})
             except pdfium.PdfiumError:
                 pages.append({"text": "", "rows": None, "failed": True})
