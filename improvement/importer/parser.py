@@ -651,6 +651,7 @@ class _Parser:
         self.fieldwork_ranges: list[tuple[date, date]] = []
         self.table_rows: list | None = None
         self.table_priority: list[PriorityAction] | None = None
+        self.kind = ""
         non_blank = [line for line in lines if line]
         self.title = collapse(" ".join(non_blank[:15]))
         self.head = collapse(" ".join(non_blank[:60]))
@@ -666,6 +667,7 @@ class _Parser:
         kind_hint = self._kind_hint()
         start, end = self._dates()
         kind = self._kind(kind_hint, start, end)
+        self.kind = kind
         printed, authority = self._authority(kind)
         leads = self._lead_inspectors(kind)
 
@@ -1146,6 +1148,8 @@ class _Parser:
             if plain:
                 if mode == "priority" and table:
                     self._add_priority_rows(plain)
+                elif mode == "afi" and self.kind == "send_area":
+                    self._add_list_item(mode, _join_wrapped(plain))
                 else:
                     for chunk in _split_plain_block(plain):
                         self._add_list_item(mode, _join_wrapped(chunk))
@@ -1216,6 +1220,19 @@ class _Parser:
             bullet = _BULLET.match(line)
             sub = _SUB_BULLET.match(line)
             in_list = mode in ("improve", "priority", "afi", "recs") and para is None
+            if in_list and mode == "afi" and self.kind == "send_area" and item is None:
+                # Area SEND areas for improvement are paragraphs in a one-column table, with
+                # bullets inside an item; an item ends with a sentence at the end of a line.
+                if bullet:
+                    plain.append(f"• {bullet['text']}")
+                else:
+                    if plain and previous.endswith(".") and line[:1].isupper():
+                        self._add_list_item(mode, _join_wrapped(plain))
+                        plain = []
+                    plain.append(line)
+                previous = line
+                i += 1
+                continue
             if in_list and bullet:
                 close_item()
                 close_plain()
