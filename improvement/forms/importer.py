@@ -123,7 +123,9 @@ class ReportUploadForm(forms.Form):
 
 
 def ofsted_kind_choices() -> list[tuple[str, str]]:
-    return [
+    # The empty choice is what a report of a kind the parser does not recognise starts with,
+    # so that it cannot be imported until someone chooses its kind.
+    return [("", "Choose the kind of inspection")] + [
         (value, label)
         for value, label in Inspection.Kind.choices
         if value in Inspection.OFSTED_KINDS

@@ -34,6 +34,16 @@ KINDS = (
     "send_area",
     "sif",
     "sif_reinspection",
+    "lac_2013",
+    "lscb_review",
+)
+# The kind of a report whose wording the parser does not recognise: the person importing it
+# must choose the kind in the preview.
+UNKNOWN_KIND = ""
+UNKNOWN_KIND_WARNING = (
+    "The kind of report could not be recognised from its wording. Choose the kind of "
+    "inspection before importing it, and check every reading: it may not be laid out as the "
+    "reports the importer knows."
 )
 
 # From 1 April 2026 ILACS reports no longer carry an overall effectiveness judgement.
@@ -180,7 +190,7 @@ _REPORT_MARKERS = (
 )
 
 _INSPECTOR_TITLES = re.compile(
-    rf"(?:,?\s*(?:His|Her) Majesty{_A}s Inspectors?|,?\s*Senior HMI|,?\s*\bHMI\b|"
+    rf"(?:,?\s*(?:His|Her) Majesty{_A}s Inspectors?|,?\s*Senior HMI|\s*\(HMI\)|,?\s*\bHMI\b|"
     r",?\s*Ofsted Inspector|\(OI\)|,?\s*\(designate\))",
     re.IGNORECASE,
 )
@@ -680,6 +690,8 @@ class _Parser:
             self.overall = self._send_outcome()
         self.table_priority = priority_table(self.table_rows)
         self._body()
+        if kind == "lac_2013":
+            self._lac_2013()
         if self.table_priority is not None:
             self.priority_actions = self.table_priority
 
@@ -706,6 +718,50 @@ class _Parser:
             suggested_themes=themes,
             printed_authority=printed,
         )
+
+    def _lac_2013(self) -> None:
+        """Sections graded "Grade 3 (Adequate)" under their heading; the actions listed under
+        "Areas for improvement" by timescale ("Immediately:", "Within three months:")."""
+        self.judgements = []
+        for i, line in enumerate(self.lines):
+            match = re.fullmatch(r"Grade [1-4] \((?P<grade>[A-Za-z ]+)\)", line)
+            if not match:
+                continue
+            heading: list[str] = []
+            for j in range(i - 1, max(-1, i - 4), -1):
+                above = self.lines[j]
+                if not above or re.search(r"[.:;]$|^\d", above) or _NUMBERED.match(above):
+                    break
+                heading.insert(0, above)
+            area = collapse(" ".join(heading))
+            grade = _canonical_grade(match["grade"])
+            if not area:
+                continue
+            if area.lower().startswith("overall effectiveness"):
+                self.overall = grade
+            else:
+                self.judgements.append(Judgement(area=area, grade=grade))
+        self.improvement_areas = []
+        start = next((i for i, line in enumerate(self.lines) if _AFI_HEADING.match(line)), None)
+        if start is None:
+            return
+        item: list[str] = []
+        for line in self.lines[start + 1 :]:
+            if re.fullmatch(r"Grade [1-4] \([A-Za-z ]+\)", line):
+                break
+            bullet = _BULLET.match(line)
+            if bullet:
+                if item:
+                    self._add_list_item("afi", _join_wrapped(item))
+                item = [bullet["text"]]
+            elif item and not re.fullmatch(r"(?:Immediately|Within [\w ]+):", line):
+                item.append(line)
+            if item and re.search(r"[.]$", line):
+                self._add_list_item("afi", _join_wrapped(item))
+                item = []
+        # The heading of the next section sits above its grade: drop it from the last item.
+        if item:
+            self._add_list_item("afi", _join_wrapped(item))
 
     def _final_checks(self, kind: str, end: date | None) -> None:
         graded = kind in ("ilacs_standard", "ilacs_short", "sif", "sif_reinspection")
@@ -741,6 +797,14 @@ class _Parser:
             return "sif_reinspection"
         if re.search(r"Inspection of services for children in need of help", title, re.I):
             return "sif"
+        # The 2013 inspections of looked after children services (graded 1 to 4).
+        if re.search(r"Inspection of looked after children(?:’s|'s)? services", title, re.I):
+            return "lac_2013"
+        # A safeguarding board review published on its own, not within a SIF report.
+        if re.search(
+            r"Review of the effectiveness of the Local Safeguarding Children Board", title, re.I
+        ):
+            return "lscb_review"
         # Letters are titled e.g. "Focused visit to X children's services"; full reports
         # mention earlier visits in their summaries, so only the opening lines count.
         opening = collapse(" ".join([line for line in self.lines if line][:4]))
@@ -795,8 +859,8 @@ class _Parser:
                 return "ilacs_short" if (end - start).days <= 6 else "ilacs_standard"
             self.warn("Could not tell a short from a standard ILACS inspection without dates.")
             return "ilacs_standard"
-        self.warn("Could not infer the kind of report; assumed an ILACS standard inspection.")
-        return "ilacs_standard"
+        self.warn(UNKNOWN_KIND_WARNING)
+        return UNKNOWN_KIND
 
     def _has_judgement_table(self) -> bool:
         return any(re.fullmatch(r"Judgement\s+Grade", line) for line in self.lines[:120])
@@ -870,7 +934,12 @@ class _Parser:
 
     def _lead_inspectors(self, kind: str) -> list[str]:
         for i, line in enumerate(self.lines):
-            match = re.match(r"Lead inspectors?\s*:\s*(?P<rest>.*)$", line, re.IGNORECASE)
+            # "Lead inspector:", "Lead inspector on site:" (SIF), "Reporting inspector" (2013).
+            match = re.match(
+                r"(?:Lead inspectors?(?: on site)?\s*:|Reporting inspectors?\s*:?)\s*(?P<rest>.*)$",
+                line,
+                re.IGNORECASE,
+            )
             if not match:
                 continue
             rest = match["rest"]
