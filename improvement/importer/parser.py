@@ -40,6 +40,11 @@ KINDS = (
 # The kind of a report whose wording the parser does not recognise: the person importing it
 # must choose the kind in the preview.
 UNKNOWN_KIND = ""
+# More improvement items than this under one heading is improbable enough to ask for a check.
+MAX_LIKELY_ITEMS = 15
+# Rows of the judgement table: SIF 1, 2, 2.1, 2.2 and 3; ILACS at least three.
+SIF_TABLE_ROWS = 5
+ILACS_TABLE_ROWS = 3
 UNKNOWN_KIND_WARNING = (
     "The kind of report could not be recognised from its wording. Choose the kind of "
     "inspection before importing it, and check every reading: it may not be laid out as the "
@@ -170,6 +175,10 @@ _OTHER_HEADINGS = {
     "key findings",
     "evaluation of progress",
     "judgement grade",
+    # SIF 2014: the safeguarding board's findings follow its areas for improvement.
+    "key strengths and weaknesses of the lscb",
+    "key strengths and weaknesses of the local safeguarding children board",
+    "summary of key findings",
 }
 _STOP_HEADINGS = re.compile(r"^(?:Yours sincerely|Yours faithfully)\b", re.IGNORECASE)
 _INSPECTION_FINDINGS_TITLED = re.compile(r"^Inspection findings\s*[–—-]\s*\S.*$", re.IGNORECASE)
@@ -627,6 +636,20 @@ def _table_actions(rows: list[tuple[list[str], list[str]]]) -> list[PriorityActi
     return actions
 
 
+_IMPERATIVE = re.compile(
+    r"(?:act|address|agree|analyse|assure|audit|build|clarify|commission|complete|consider|"
+    r"continue|create|develop|embed|enable|ensure|establish|evaluate|expedite|extend|further|"
+    r"identify|implement|improve|increase|make|measure|monitor|prioritise|promote|provide|put|"
+    r"raise|reduce|review|secure|seek|set|strengthen|take|undertake|use|work)\b",
+    re.IGNORECASE,
+)
+
+
+def _is_recommendation(text: str) -> bool:
+    """A SIF recommendation is an instruction: "Ensure that...", "The board should..."."""
+    return bool(_IMPERATIVE.match(text)) or " should " in text[:120]
+
+
 # --------------------------------------------------------------------------- the parser
 
 
@@ -662,6 +685,7 @@ class _Parser:
         self.table_rows: list | None = None
         self.table_priority: list[PriorityAction] | None = None
         self.kind = ""
+        self.none_found = 0
         non_blank = [line for line in lines if line]
         self.title = collapse(" ".join(non_blank[:15]))
         self.head = collapse(" ".join(non_blank[:60]))
@@ -767,6 +791,17 @@ class _Parser:
         graded = kind in ("ilacs_standard", "ilacs_short", "sif", "sif_reinspection")
         if graded and not self.judgements:
             self.warn("No judgement table was found.")
+        table_rows = [
+            j
+            for j in self.judgements
+            if "safeguarding children board" not in j.area.lower() and "lscb" not in j.area.lower()
+        ]
+        wanted = SIF_TABLE_ROWS if kind.startswith("sif") else ILACS_TABLE_ROWS
+        if graded and table_rows and len(table_rows) < wanted:
+            self.warn(
+                f"The judgement table has {len(table_rows)} rows where this kind of report has "
+                f"at least {wanted}: a row may be missing."
+            )
         before_removal = end is None or end < OVERALL_REMOVED_FROM
         if kind.startswith("ilacs") and self.judgements and self.overall is None and before_removal:
             self.warn("No overall effectiveness judgement was found.")
@@ -1205,6 +1240,29 @@ class _Parser:
         plain: list[str] = []
         expected = 1
         previous = ""
+        # The list section open now: its heading and how many items there were when it opened.
+        opened: tuple[str, str, int] | None = None
+
+        def items_so_far() -> int:
+            return len(self.improvement_areas) + len(self.priority_actions) + self.none_found
+
+        def check_empty(next_kind: str | None) -> None:
+            if opened is None or next_kind in ("improve", "priority", "afi", "recs"):
+                # A repeated heading (the table header under the section heading), or a
+                # heading whose items sit under subheadings ("Priority and immediate action").
+                return
+            if opened[0] == "priority" and self.table_priority:
+                return
+            if items_so_far() - opened[2] > MAX_LIKELY_ITEMS:
+                self.warn(
+                    f"{items_so_far() - opened[2]} items were read under “{opened[1]}”, more "
+                    "than reports usually have: check that no finding was taken for an item."
+                )
+            if items_so_far() == opened[2]:
+                self.warn(
+                    f"The section “{opened[1]}” has no items: check the report, the items "
+                    "may be printed as an image or in an unusual layout."
+                )
 
         def close_item() -> None:
             nonlocal item
@@ -1250,10 +1308,18 @@ class _Parser:
                 close_plain()
                 if heading.kind == "stop":
                     break
-                if heading.kind in ("improve", "priority", "afi", "recs"):
+                check_empty(heading.kind)
+                # The 2013 looked after children reports list their actions by timescale,
+                # read by _lac_2013; their numbered paragraphs are all findings.
+                if heading.kind in ("improve", "priority", "afi", "recs") and (
+                    self.kind != "lac_2013"
+                ):
+                    if opened is None or opened[0] != heading.kind:
+                        opened = (heading.kind, heading.text, items_so_far())
                     table = heading.table
                     mode = heading.kind
                 else:
+                    opened = None
                     # "Inspection findings" after the safeguarding board's recommendations
                     # starts its findings: they are paragraphs, not improvement areas.
                     mode = None
@@ -1278,6 +1344,19 @@ class _Parser:
                 close_item()
                 close_plain()
                 number = int(numbered["num"])
+                first = numbered["text"] or numbered["glued"]
+                if (
+                    mode in ("afi", "recs")
+                    and self.kind.startswith("sif")
+                    and opened is not None
+                    and items_so_far() == opened[2]
+                    and not _is_recommendation(first)
+                ):
+                    # A finding straight after the heading (Redbridge 2016 prints the LSCB's
+                    # recommendations as an image): the list has ended.
+                    check_empty(None)
+                    mode = None
+                    opened = None
                 list_mode = mode if mode in ("improve", "priority", "afi", "recs") else None
                 first = numbered["text"] or numbered["glued"]
                 para = _OpenParagraph(number, section, [first], list_mode)
@@ -1321,6 +1400,7 @@ class _Parser:
         close_paragraph()
         close_item()
         close_plain()
+        check_empty(None)
 
     def _accept_number(self, number: int, expected: int, in_para: bool, previous: str) -> bool:
         if number == expected:
@@ -1349,7 +1429,11 @@ class _Parser:
         if not text:
             return
         if mode == "priority":
-            self.priority_actions.append(PriorityAction(text=text))
+            # SIF 2014: "The inspection did not find any areas for priority and immediate action."
+            if re.search(r"did not find any areas for priority|no areas for priority", text):
+                self.none_found += 1  # the section is not empty: it says there are none
+            else:
+                self.priority_actions.append(PriorityAction(text=text))
         elif mode in ("improve", "afi", "recs"):
             body, tag = _strip_framework_tag(text)
             self.improvement_areas.append(ImprovementArea(text=body, framework_tag=tag))
