@@ -169,6 +169,14 @@ def report_import(
     """
     data = report_as_dict(report)
     kind = kind or data.get("kind") or ""
+    if not kind:
+        raise ValidationError(
+            "Choose the kind of inspection: the report's wording does not say which kind it is."
+        )
+    fieldwork_ranges = [
+        [_date(start).isoformat(), _date(end).isoformat()]
+        for start, end in data.get("fieldwork_ranges") or []
+    ]
     start_date = _date(data.get("start_date"))
     end_date = _date(data.get("end_date"))
     publication_date = _date(data.get("publication_date"))
@@ -196,6 +204,7 @@ def report_import(
             title=_title(kind, authority),
             outcome=(overall or "") if is_send else "",
             source_sha256=source_sha256,
+            fieldwork_ranges=fieldwork_ranges,
         )
     except IntegrityError:
         # Another import of the same report won the race between the check and the insert.
@@ -247,6 +256,7 @@ def report_import(
             text=item["text"],
             is_priority_action=True,
             responsible_body=(item.get("responsible_body") or "")[:_BODY_MAX],
+            responsible_bodies=item.get("responsible_bodies") or [],
             themes=themes.for_text(item["text"]),
         )
     for item in data.get("improvement_areas") or []:

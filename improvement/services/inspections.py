@@ -34,6 +34,7 @@ def inspection_create(
     outcome: str = "",
     source_sha256: str = "",
     by: User | None = None,
+    fieldwork_ranges: Sequence[Sequence[str]] = (),
 ) -> Inspection:
     inspection = Inspection(
         authority=authority,
@@ -47,6 +48,7 @@ def inspection_create(
         summary=summary,
         outcome=outcome,
         source_sha256=source_sha256,
+        fieldwork_ranges=[[str(start), str(end)] for start, end in fieldwork_ranges],
     )
     inspection._history_user = by
     inspection.full_clean()
@@ -105,7 +107,12 @@ def improvement_area_add(
     supporting_findings: Iterable[Finding] = (),
     themes: Iterable[Theme] = (),
     by: User | None = None,
+    responsible_bodies: Sequence[str] = (),
 ) -> ImprovementArea:
+    if responsible_bodies and not is_priority_action:
+        raise ValidationError(
+            {"responsible_bodies": "Only an area for priority action has responsible bodies."}
+        )
     if position is None:
         position = inspection.improvement_areas.count() + 1
     findings = list(supporting_findings)
@@ -120,6 +127,7 @@ def improvement_area_add(
         framework_tag=framework_tag,
         is_priority_action=is_priority_action,
         responsible_body=responsible_body,
+        responsible_bodies=[str(body) for body in responsible_bodies],
     )
     area._history_user = by
     area.full_clean()
