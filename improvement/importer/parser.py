@@ -1148,7 +1148,11 @@ class _Parser:
                 match = _LSCB_JUDGEMENT.match(joined)
                 if match:
                     self.judgements.append(
-                        Judgement(area=match["area"], grade=_canonical_grade(match["grade"]))
+                        Judgement(
+                            # "The judgement for the effectiveness of the LSCB is..." (2014)
+                            area=match["area"][:1].upper() + match["area"][1:],
+                            grade=_canonical_grade(match["grade"]),
+                        )
                     )
                     return
 
