@@ -519,3 +519,24 @@ def test_report_the_models_refuse_is_an_error_not_a_500(admin_client, authoritie
     assert response.status_code == 200
     assert "dates could not be read" in response.content.decode()
     assert counts() == (0, 0, 0, 0)
+
+
+def test_a_report_of_unknown_kind_is_imported_only_once_a_kind_is_chosen(admin_client, authorities):
+    """The preview says why, offers no kind, refuses the import without one, then imports."""
+    text = (
+        "Something new about Knowsley\n"
+        "Inspection dates: 4 to 8 March 2024\n"
+        "Lead inspector: Jane Smith, His Majesty’s Inspector\n"
+        "1. Children are safe.\n"
+    )
+    response = upload(admin_client, text=text)
+    page = admin_client.get(response["Location"]).content.decode()
+    assert "The kind of report could not be recognised from its wording" in page
+    assert '<option value="" selected>Choose the kind of inspection</option>' in page
+    knowsley = Authority.objects.get(ons_code="E08000011")
+    refused = admin_client.post(response["Location"], {"authority": knowsley.pk, "kind": ""})
+    assert refused.status_code == 200
+    assert "Choose the kind of inspection." in refused.content.decode()
+    assert counts() == (0, 0, 0, 0)
+    admin_client.post(response["Location"], {"authority": knowsley.pk, "kind": "jtai"})
+    assert Inspection.objects.get().kind == "jtai"
