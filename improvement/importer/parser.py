@@ -552,6 +552,11 @@ def _split_plain_block(lines: list[str]) -> list[list[str]]:
 # organisation ("Bury Metropolitan Borough Council and NHS Greater Manchester ICB").
 _BODY_END = r"(?:Council|ICB|\(ICB\)|Board|Trust|Partnership|Authority|CCG|\(CCG\)|Group)"
 _BODY_SPLIT = re.compile(rf"(?P<end>\b{_BODY_END})\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)(?=[A-Z])")
+_ONE_LINE_BODY = re.compile(
+    r"^(?P<body>[A-Z][\w’'&.,()-]*\s+(?:[A-Z][\w’'&.,()-]*\s+|and\s+|of\s+|the\s+)"
+    r"{0,14}(?:Council|ICB|Integrated Care Board|Partnership|Trust|CCG|"
+    r"Commissioning Group|Board))(?:\s+(?P<rest>.*))?$"
+)
 # Lines of the page footer and header that run across a table continued over a page break.
 _RUNNING_LINE = re.compile(
     r"^(?:Area SEND inspection report|Inspection report)\s*:|^\d{1,2}(?: \w+)?(?: \d{4})? to "
@@ -1372,6 +1377,12 @@ class _Parser:
             bullet = _BULLET.match(line)
             sub = _SUB_BULLET.match(line)
             in_list = mode in ("improve", "priority", "afi", "recs") and para is None
+            if in_list and mode == "priority" and table and item is None:
+                # Pasted text of the area SEND table: bullets belong inside a cell's action.
+                plain.append(f"• {bullet['text']}" if bullet else line)
+                previous = line
+                i += 1
+                continue
             if in_list and mode == "afi" and self.kind == "send_area" and item is None:
                 # Area SEND areas for improvement are paragraphs in a one-column table, with
                 # bullets inside an item; an item ends with a sentence at the end of a line.
@@ -1442,36 +1453,63 @@ class _Parser:
             body, tag = _strip_framework_tag(text)
             self.improvement_areas.append(ImprovementArea(text=body, framework_tag=tag))
 
+    @staticmethod
+    def _body_lines(lines: list[str], start: int) -> int:
+        """Where a responsible body cell starting at ``start`` ends (0 if none starts there).
+
+        The cell's lines come before the action's: a body wrapped over a few short lines
+        that ends with an organisation's last word (Council, ICB, Trust...).
+        """
+        if _BULLET.match(lines[start]) or not lines[start][:1].isupper():
+            return 0
+        for end in range(start, min(len(lines), start + 7)):
+            text = collapse(" ".join(lines[start : end + 1]))
+            if len(lines[end]) > 40:
+                return 0  # an action's line, not a narrow cell's
+            following = lines[end + 1] if end + 1 < len(lines) else ""
+            if re.search(rf"\b{_BODY_END}$", text) and not re.match(r"(?:and|&|,)\s", following):
+                return end + 1
+        return 0
+
     def _add_priority_rows(self, lines: list[str]) -> None:
         """Rows of the area SEND "Responsible body | Areas for priority action" table.
 
         Once the table borders are gone, a row reads as the body's name (which may wrap over
         lines beginning "and ...") followed by the action text.
         """
-        body_pattern = re.compile(
-            r"^(?P<body>[A-Z][\w’'&.,()-]*\s+(?:[A-Z][\w’'&.,()-]*\s+|and\s+|of\s+|the\s+)"
-            r"{0,14}(?:Council|ICB|Integrated Care Board|Partnership|Trust|CCG|"
-            r"Commissioning Group|Board))(?:\s+(?P<rest>.*))?$"
-        )
         rows: list[tuple[list[str], list[str]]] = []
-        for line in lines:
-            match = body_pattern.match(line)
-            current_text = rows[-1][1] if rows else None
+        index = 0
+        while index < len(lines):
+            line = lines[index]
+            current = rows[-1][1] if rows else None
             # A new row can only begin once the previous action's sentence is complete.
-            sentence_done = bool(current_text) and bool(re.search(r"[.?!]$", current_text[-1]))
-            if match and (not rows or sentence_done):
+            row_may_start = not current or bool(re.search(r"[.?!]$", current[-1]))
+            body_end = self._body_lines(lines, index) if row_may_start else 0
+            if body_end:
+                rows.append((lines[index:body_end], []))
+                index = body_end
+                continue
+            # A body printed on one line, possibly followed by its action on the same line.
+            match = _ONE_LINE_BODY.match(line) if row_may_start else None
+            if match:
                 rows.append(([match["body"]], [match["rest"]] if match["rest"] else []))
-            elif rows and not rows[-1][1] and re.match(r"(?:and|&)\s", line):
-                rows[-1][0].append(line)
-            elif rows:
+                index += 1
+                continue
+            if rows:
                 rows[-1][1].append(line)
             else:
                 rows.append(([], [line]))
+            index += 1
         if any(not body for body, _ in rows):
             self.warn("The responsible body of some areas for priority action was not found.")
         for body, text in rows:
             content = _join_wrapped(text)
             if content:
+                printed = _join_wrapped(body)
                 self.priority_actions.append(
-                    PriorityAction(text=content, responsible_body=_join_wrapped(body) or None)
+                    PriorityAction(
+                        text=content,
+                        responsible_body=printed or None,
+                        responsible_bodies=split_bodies(printed),
+                    )
                 )

@@ -551,3 +551,19 @@ def test_send_area_for_improvement_keeps_its_bullets() -> None:
     first = report.improvement_areas[0].text
     assert first.startswith("Leaders across the partnership need to develop and implement")
     assert "focus on: • developing a cohesive approach to genuine co-production • ensuring" in first
+
+
+@pytest.mark.parametrize(
+    "name", ["bury-send-area-2024.pdf", "north-northamptonshire-send-area-2024.pdf"]
+)
+def test_pasted_text_of_a_priority_table_reads_like_the_positioned_table(name: str) -> None:
+    """Without positions (pasted text) the cells are still told apart, body before action."""
+    from improvement.importer.parser import parse_report
+    from improvement.importer.pdf import extract
+
+    extracted = extract((SAMPLES / name).read_bytes(), in_process=True)
+    from_text = parse_report(extracted.text)
+    from_table = parse_report(extracted.text, table_rows=extracted.table_rows)
+    assert [(p.text, p.responsible_bodies) for p in from_text.priority_actions] == [
+        (p.text, p.responsible_bodies) for p in from_table.priority_actions
+    ]
