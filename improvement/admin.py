@@ -480,14 +480,14 @@ class EvidenceAdmin(SimpleHistoryAdmin):
         if data.get("file"):
             created = services.evidence_add_file(
                 action=data["action"],
-                added_by=request.user,
+                by=request.user,
                 upload=data["file"],
                 title=data["title"],
             )
         else:
             created = services.evidence_add_link(
                 action=data["action"],
-                added_by=request.user,
+                by=request.user,
                 url=data["url"],
                 title=data["title"],
             )
@@ -530,7 +530,7 @@ class DueDateChangeAdmin(SimpleHistoryAdmin):
             try:
                 services.due_date_change_decide(
                     change=change,
-                    decided_by=request.user,
+                    by=request.user,
                     approve=approve,
                     note="" if approve else "Refused in the admin.",
                 )

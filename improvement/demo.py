@@ -861,18 +861,18 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
     for asked, new_due, reason in spec.slips:
         change = services.due_date_change_request(
             action=action,
-            requested_by=users[spec.owner],
+            by=users[spec.owner],
             new_date=_day(anchor, new_due),
             reason=reason,
             today=_day(anchor, asked),
         )
-        services.due_date_change_decide(change=change, decided_by=users["leader"], approve=True)
+        services.due_date_change_decide(change=change, by=users["leader"], approve=True)
         action.refresh_from_db()
     if spec.pending_slip:
         asked, days_more, reason = spec.pending_slip
         services.due_date_change_request(
             action=action,
-            requested_by=users[spec.owner],
+            by=users[spec.owner],
             new_date=action.due_date + dt.timedelta(days=days_more),
             reason=reason,
             today=_day(anchor, asked),
@@ -880,7 +880,7 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
     for day, text, status, rag in spec.notes:
         services.action_record_progress(
             action=action,
-            author=users[spec.owner],
+            by=users[spec.owner],
             expected_version=action.version,
             text=text,
             delivery_status=status,
@@ -890,7 +890,7 @@ def _load_action(spec: SampleAction, areas, teams, users, themes, anchor: dt.dat
         )
     for title, url in spec.links:
         services.evidence_add_link(
-            action=action, added_by=users[spec.owner], url=url, title=title, is_sample=True
+            action=action, by=users[spec.owner], url=url, title=title, is_sample=True
         )
     if spec.close:
         services.action_sign_off(
@@ -925,7 +925,7 @@ def _load_measures(authority: Authority, users: dict[str, User], anchor: dt.date
                 measure=measure,
                 recorded_on=_day(anchor, -180 + index * 45),
                 value=Decimal(value),
-                recorded_by=users["admin"],
+                by=users["admin"],
                 is_sample=True,
                 note="Sample value.",
             )

@@ -86,7 +86,7 @@ def action_send_back(*, action: Action, by: User, expected_version: int, reason:
         raise ValidationError({"reason": "Say why the action is sent back."})
     action_record_progress(
         action=action,
-        author=by,
+        by=by,
         expected_version=expected_version,
         text=f"Sent back: {reason}",
         delivery_status=Action.DeliveryStatus.IN_PROGRESS,
@@ -100,7 +100,7 @@ def action_send_back(*, action: Action, by: User, expected_version: int, reason:
 def due_date_change_request(
     *,
     action: Action,
-    requested_by: User,
+    by: User,
     new_date: dt.date,
     reason: str,
     today: dt.date | None = None,
@@ -121,9 +121,9 @@ def due_date_change_request(
         old_date=action.due_date,
         new_date=new_date,
         reason=(reason or "").strip(),
-        requested_by=requested_by,
+        requested_by=by,
     )
-    change._history_user = requested_by
+    change._history_user = by
     change.full_clean()
     change.save()
     return change
@@ -131,20 +131,20 @@ def due_date_change_request(
 
 @transaction.atomic
 def due_date_change_decide(
-    *, change: DueDateChange, decided_by: User, approve: bool, note: str = ""
+    *, change: DueDateChange, by: User, approve: bool, note: str = ""
 ) -> DueDateChange:
     change = DueDateChange.objects.select_for_update().select_related("action").get(pk=change.pk)
     if change.status != DueDateChange.Status.PENDING:
         raise ValidationError("This request has already been decided.")
-    if change.requested_by_id == decided_by.pk:
+    if change.requested_by_id == by.pk:
         raise ValidationError("Someone else must decide a deadline change you asked for.")
     if not approve and not (note or "").strip():
         raise ValidationError({"decision_note": "Say why the request is refused."})
     change.status = DueDateChange.Status.APPROVED if approve else DueDateChange.Status.REFUSED
-    change.decided_by = decided_by
+    change.decided_by = by
     change.decided_at = timezone.now()
     change.decision_note = (note or "").strip()
-    change._history_user = decided_by
+    change._history_user = by
     change.full_clean()
     change.save()
     if approve:
@@ -153,7 +153,7 @@ def due_date_change_decide(
             raise ValidationError("The due date has changed since this request was made.")
         action.due_date = change.new_date
         action.due_date_change_count += 1
-        action._history_user = decided_by
+        action._history_user = by
         save_with_version_check(
             action,
             expected_version=action.version,
