@@ -6,12 +6,8 @@ concurrent clients against one action do (run with DATABASE_URL set to a Postgre
 
 from __future__ import annotations
 
-import http.cookiejar
 import re
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 
 import pytest
@@ -21,6 +17,7 @@ from django.urls import reverse
 from improvement import roles
 from improvement.models import ProgressNote
 from tests.factories import ActionFactory, UserFactory
+from tests.http_client import TOKEN, Browser
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"
@@ -28,43 +25,7 @@ pytestmark = pytest.mark.skipif(
 
 CLIENTS = 16
 NOTES = 500
-TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browser:
-    """One person's HTTP client: their own cookies, their own session, no redirects followed."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect
-        )
-
-    def request(self, path: str, data: dict | None = None) -> tuple[int, str]:
-        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-        try:
-            with self.opener.open(self.base + path, body, timeout=120) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode(errors="replace")
-
-    def login(self, username: str) -> None:
-        _, page = self.request(reverse("login"))
-        status, _ = self.request(
-            reverse("login"),
-            {
-                "username": username,
-                "password": "password",
-                "csrfmiddlewaretoken": TOKEN.search(page).group(1),
-            },
-        )
-        assert status == 302, f"{username} could not sign in"
 
 
 @pytest.mark.django_db(transaction=True)
