@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -10,8 +11,10 @@ from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
+from freezegun import freeze_time
 
 from tests.factories import OwnerFactory
 
@@ -80,6 +83,130 @@ def test_lockout_is_per_username(client, person):
     for _ in range(5):
         sign_in(client, "wrong")
     assert sign_in(client, "password", username="sam").status_code == 302
+
+
+def sign_in_from(client: Client, address: str, username: str, password=None, **extra):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password or "wrong"},
+        REMOTE_ADDR=address,
+        **extra,
+    )
+
+
+def test_many_usernames_from_one_address_are_slowed(client, person):
+    """Thirty usernames tried from one address: the address is limited, whatever the name."""
+    answers = [sign_in_from(client, "203.0.113.9", f"guess{n}") for n in range(30)]
+    locked = [is_locked_out(r) for r in answers]
+    assert locked.index(True) == 19  # the 20th failure locks the address
+    assert all(locked[19:])
+    # Even the right password for a real person is refused from that address for now...
+    assert is_locked_out(sign_in_from(client, "203.0.113.9", "alex", "password"))
+    # ...but the person can still sign in from elsewhere: the name itself was not guessed.
+    assert sign_in_from(client, "198.51.100.1", "alex", "password").status_code == 302
+
+
+def test_one_username_from_many_addresses_is_locked(client, person):
+    """Five failures for one name from five addresses lock the name, whatever the address."""
+    for n in range(4):
+        assert sign_in_from(client, f"198.51.100.{n + 10}", "alex").status_code == 200
+    assert is_locked_out(sign_in_from(client, "198.51.100.20", "alex"))
+    assert is_locked_out(sign_in_from(client, "198.51.100.30", "alex", "password"))
+
+
+def test_forwarded_for_is_ignored_unless_the_proxies_are_named(client, person):
+    """Without TRUSTED_PROXY_COUNT/TRUSTED_PROXIES, a client cannot pick its own address."""
+    for n in range(20):
+        sign_in_from(client, "192.0.2.1", f"guess{n}", HTTP_X_FORWARDED_FOR=f"10.1.0.{n}")
+    assert is_locked_out(
+        sign_in_from(client, "192.0.2.1", "alex", "password", HTTP_X_FORWARDED_FOR="10.9.9.9")
+    )
+
+
+@pytest.mark.parametrize(
+    "proxy_settings", [{"TRUSTED_PROXY_COUNT": 1}, {"TRUSTED_PROXIES": ["192.0.2.0/24"]}]
+)
+def test_behind_named_proxies_each_client_has_its_own_address(client, person, proxy_settings):
+    """Behind the load balancer every connection comes from it: the header tells clients apart."""
+    with override_settings(**proxy_settings):
+        for n in range(20):
+            sign_in_from(client, "192.0.2.1", f"guess{n}", HTTP_X_FORWARDED_FOR="10.1.0.66")
+        # The guesser's address is locked...
+        assert is_locked_out(
+            sign_in_from(client, "192.0.2.1", "alex", "password", HTTP_X_FORWARDED_FOR="10.1.0.66")
+        )
+        # ...another client behind the same proxy is not.
+        response = sign_in_from(
+            client, "192.0.2.1", "alex", "password", HTTP_X_FORWARDED_FOR="10.1.0.77"
+        )
+        assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "proxy_settings", "expected"),
+    [
+        ("192.0.2.1", "10.0.0.1", {}, "192.0.2.1"),
+        ("192.0.2.1", "6.6.6.6, 10.0.0.1", {"TRUSTED_PROXY_COUNT": 1}, "10.0.0.1"),
+        ("192.0.2.1", "6.6.6.6, 10.0.0.1, 192.0.2.9", {"TRUSTED_PROXY_COUNT": 2}, "10.0.0.1"),
+        ("192.0.2.1", "", {"TRUSTED_PROXY_COUNT": 1}, "192.0.2.1"),
+        ("192.0.2.1", "not-an-address", {"TRUSTED_PROXY_COUNT": 1}, "192.0.2.1"),
+        ("192.0.2.1", "6.6.6.6, 10.0.0.1", {"TRUSTED_PROXIES": ["192.0.2.0/24"]}, "10.0.0.1"),
+        ("203.0.113.5", "10.0.0.1", {"TRUSTED_PROXIES": ["192.0.2.0/24"]}, "203.0.113.5"),
+    ],
+)
+def test_client_address(rf, remote, forwarded, proxy_settings, expected):
+    from improvement.login_limits import client_ip
+
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(**proxy_settings):
+        assert client_ip(request) == expected
+
+
+def test_cool_off_is_short_and_grows(client, person):
+    """A first lock-out lasts a minute; the next one two; a named person is not kept out long."""
+    start = timezone.now()
+    with freeze_time(start) as clock:
+        for _ in range(5):
+            sign_in_from(client, "198.51.100.1", "alex")
+        assert is_locked_out(sign_in_from(client, "198.51.100.1", "alex", "password"))
+        clock.tick(dt.timedelta(seconds=61))
+        for _ in range(5):
+            sign_in_from(client, "198.51.100.1", "alex")
+        clock.tick(dt.timedelta(seconds=61))
+        assert is_locked_out(sign_in_from(client, "198.51.100.1", "alex", "password"))
+        clock.tick(dt.timedelta(seconds=60))
+        assert sign_in_from(client, "198.51.100.1", "alex", "password").status_code == 302
+
+
+def test_the_cool_off_never_passes_its_cap(rf, person):
+    from axes.models import AccessFailureLog
+
+    from improvement.login_limits import cool_off
+
+    AccessFailureLog.objects.bulk_create(
+        AccessFailureLog(username="alex", ip_address="198.51.100.1", attempt_time=timezone.now())
+        for _ in range(200)
+    )
+    request = rf.post("/login/", {"username": "alex"}, REMOTE_ADDR="198.51.100.1")
+    request.axes_ip_address = "198.51.100.1"
+    assert cool_off(request) == dt.timedelta(minutes=15)
+    request = rf.post("/login/", {"username": "sam"}, REMOTE_ADDR="198.51.100.2")
+    request.axes_ip_address = "198.51.100.2"
+    assert cool_off(request) == dt.timedelta(minutes=1)
+
+
+def test_management_commands_print_no_axes_banner():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        # The real settings, whose logging prints INFO to the console as a deployment would.
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tracker.settings", "DEBUG": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stdout + result.stderr
 
 
 # Headers

@@ -107,11 +107,33 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "improvement:home"
 LOGOUT_REDIRECT_URL = "login"
 
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failed sign-ins (improvement/login_limits.py): limited per username whatever the address, and
+# per address whatever the username, each with its own limit; a short cool-off that doubles with
+# each lock-out in a day (1 minute up to 15 by default).
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_COOL_OFF_SECONDS = env.int("LOGIN_COOL_OFF_SECONDS", default=60)
+LOGIN_COOL_OFF_MAX_SECONDS = env.int("LOGIN_COOL_OFF_MAX_SECONDS", default=15 * 60)
+# The client's address is read from X-Forwarded-For only when the proxies in front of the service
+# are named: TRUSTED_PROXY_COUNT (how many proxies append to the header, e.g. 1 for one load
+# balancer) or TRUSTED_PROXIES (their addresses or networks). With neither, REMOTE_ADDR is used:
+# behind an unnamed proxy every client then shares the proxy's address and its limit.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_FAILURE_LIMIT = "improvement.login_limits.failure_limit"
+AXES_COOLOFF_TIME = "improvement.login_limits.cool_off"
+AXES_CLIENT_IP_CALLABLE = "improvement.login_limits.client_ip"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Each attempt expires by its own cool-off, so one client's short window never clears another's.
+AXES_USE_ATTEMPT_EXPIRATION = True
+# The failure log is the memory that makes a repeated lock-out longer.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Tries during a lock-out are refused without extending it: the named person waits minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# No banner on every management command.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
