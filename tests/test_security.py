@@ -8,9 +8,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -207,6 +209,70 @@ def test_management_commands_print_no_axes_banner():
     )
     assert result.returncode == 0, result.stderr
     assert "AXES" not in result.stdout + result.stderr
+
+
+# Request body limit (improvement.middleware)
+
+
+@pytest.fixture
+def parse_spy():
+    """Fails the test if any multipart parsing (and so any upload handler) runs."""
+    from django.http.multipartparser import MultiPartParser
+
+    with mock.patch.object(MultiPartParser, "parse", side_effect=AssertionError("body read")):
+        yield
+
+
+def upload_body(size: int) -> dict:
+    return {"evidence_file": SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * size)}
+
+
+@override_settings(EVIDENCE_MAX_BYTES=2000, REPORT_MAX_BYTES=3000, REQUEST_BODY_MARGIN_BYTES=1000)
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(client, parse_spy):
+    url = reverse("improvement:report-import")
+    response = client.post(url, upload_body(1000))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@override_settings(EVIDENCE_MAX_BYTES=2000, REPORT_MAX_BYTES=3000, REQUEST_BODY_MARGIN_BYTES=1000)
+def test_a_body_over_the_limit_is_refused_by_its_length_alone(client, person, parse_spy):
+    from tests.factories import ActionFactory
+
+    action = ActionFactory(owner=person)
+    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("improvement:action-update", args=[action.pk])
+    response = client.post(url, upload_body(5000))
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+    assert not action.evidence.exists()
+
+
+@override_settings(ANONYMOUS_BODY_MAX_BYTES=1000)
+def test_a_large_anonymous_form_is_refused_unread(client, parse_spy):
+    response = client.post(
+        reverse("login"), "a=" + "x" * 2000, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@override_settings(EVIDENCE_MAX_BYTES=2000, REPORT_MAX_BYTES=3000, REQUEST_BODY_MARGIN_BYTES=1000)
+def test_a_body_within_the_limit_goes_through(client, person):
+    """The limit is the larger upload size plus a margin: a body just under it is read."""
+    from improvement.middleware import max_request_bytes
+    from tests.factories import ActionFactory
+
+    assert max_request_bytes() == 4000
+    action = ActionFactory(owner=person)
+    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("improvement:action-update", args=[action.pk])
+    response = client.post(url, {**upload_body(3000), "version": 1, "text": "Uploaded"})
+    assert response.status_code in (200, 302)  # the form's own answer, not the limit's
+
+
+def test_a_bad_content_length_is_refused(client):
+    response = client.post(reverse("login"), {"username": "x"}, CONTENT_LENGTH="lots")
+    assert response.status_code == 400
 
 
 # Headers
