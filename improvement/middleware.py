@@ -56,10 +56,7 @@ class RequestBodyLimitMiddleware:
         limit = max_request_bytes()
         if length > limit:
             return _too_large(limit)
-        if request.user.is_authenticated:
-            return None
-        content_type = request.META.get("CONTENT_TYPE", "")
-        if content_type.startswith("multipart/") or length > settings.ANONYMOUS_BODY_MAX_BYTES:
+        if not request.user.is_authenticated and length > settings.ANONYMOUS_BODY_MAX_BYTES:
             # Nobody uploads before signing in (the sign-in form is a few hundred bytes): the
             # body is left unread and the answer is the login redirect any page would give.
             return redirect_to_login(request.get_full_path())

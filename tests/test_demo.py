@@ -3,7 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from improvement import rulebook
 from improvement.demo import DEMO_USERS, load_demo
@@ -115,11 +116,18 @@ def test_loading_twice_changes_nothing():
     assert counts() == before
 
 
+@override_settings(DEBUG=True)
 def test_load_demo_command_prints_the_logins(capsys):
     call_command("load_demo")
     out = capsys.readouterr().out
     for spec in DEMO_USERS:
         assert spec.username in out and spec.password in out
+
+
+def test_load_demo_command_refuses_with_debug_off():
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("load_demo")
+    assert not User.objects.filter(username__in=[u.username for u in DEMO_USERS]).exists()
 
 
 def test_reference_data_command_loads_authorities_and_themes_once(capsys):

@@ -227,10 +227,9 @@ def upload_body(size: int) -> dict:
     return {"evidence_file": SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * size)}
 
 
-@override_settings(EVIDENCE_MAX_BYTES=2000, REPORT_MAX_BYTES=3000, REQUEST_BODY_MARGIN_BYTES=1000)
 def test_an_anonymous_upload_is_refused_before_its_body_is_read(client, parse_spy):
     url = reverse("improvement:report-import")
-    response = client.post(url, upload_body(1000))
+    response = client.post(url, upload_body(100 * 1024))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
@@ -450,6 +449,25 @@ def test_refuses_to_start_without_allowed_hosts_when_debug_is_off():
     result = _run(["manage.py", "check"], DEBUG="0", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "Set ALLOWED_HOSTS" in result.stderr
+
+
+def test_refuses_to_start_with_a_short_secret_key_when_debug_is_off():
+    result = _run(["manage.py", "check"], **{**PRODUCTION, "SECRET_KEY": "x" * 49})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+    assert _run(["manage.py", "check"], **{**PRODUCTION, "SECRET_KEY": "x" * 50}).returncode == 0
+
+
+def test_refuses_to_start_without_a_database_url_when_debug_is_off():
+    result = _run(["manage.py", "check"], **{**PRODUCTION, "DATABASE_URL": ""})
+    assert result.returncode != 0
+    assert "Set DATABASE_URL" in result.stderr
+
+
+def test_load_demo_refuses_with_debug_off():
+    result = _run(["manage.py", "load_demo"], **PRODUCTION)
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr and "demo" in result.stderr.lower()
 
 
 def test_deploy_check_passes_with_production_settings():

@@ -21,6 +21,18 @@ INSECURE_DEV_KEY = "django-insecure-development-key-never-use-in-production"
 SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == INSECURE_DEV_KEY):
     raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
+# Django's own deploy check asks for 50 characters; a shorter key is refused at start-up.
+MIN_SECRET_KEY_LENGTH = 50
+if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long when DEBUG is off "
+        "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
+# A production process never falls back to a SQLite file next to the code.
+if not DEBUG and not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "Set DATABASE_URL when DEBUG is off, e.g. postgres://user:password@host:5432/tracker."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS when DEBUG is off.")
@@ -163,7 +175,7 @@ EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 REPORT_MAX_BYTES = env.int("REPORT_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 # improvement.middleware refuses, from Content-Length alone, bodies over the larger upload limit
-# plus this margin (the form's other fields and multipart framing), and any upload or body over
+# plus this margin (the form's other fields and multipart framing), and any body over
 # ANONYMOUS_BODY_MAX_BYTES from someone not signed in. Set the proxy's own limit (e.g. nginx
 # client_max_body_size) to the same total; see the README.
 REQUEST_BODY_MARGIN_BYTES = env.int("REQUEST_BODY_MARGIN_BYTES", default=1024 * 1024)
