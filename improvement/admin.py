@@ -342,8 +342,12 @@ class ActionAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         form.instance = Action.objects.get(pk=form.instance.pk)
-        form.instance.improvement_areas.set(form.cleaned_data["improvement_areas"])
-        form.instance.themes.set(form.cleaned_data.get("themes", ()))
+        services.action_set_links(
+            action=form.instance,
+            improvement_areas=form.cleaned_data["improvement_areas"],
+            themes=form.cleaned_data.get("themes", ()),
+            by=request.user,
+        )
         for formset in formsets:
             formset.instance = form.instance
             self.save_formset(request, form, formset, change=change)
@@ -473,8 +477,7 @@ class EvidenceAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Evidence, form, change: bool) -> None:
         if change:
-            obj.full_clean()
-            obj.save(update_fields=["title", "updated_at"])
+            services.evidence_retitle(evidence=obj, title=obj.title, by=request.user)
             return
         data = form.cleaned_data
         if data.get("file"):

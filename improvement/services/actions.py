@@ -134,6 +134,27 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     return action
 
 
+@transaction.atomic
+def action_set_links(
+    *,
+    action: Action,
+    improvement_areas: Iterable[ImprovementArea],
+    themes: Iterable[Theme],
+    by: User,
+) -> Action:
+    """Set the improvement areas an action answers and its themes (the admin's form)."""
+    areas = list(improvement_areas)
+    authority = _require_areas_of_one_authority(areas)
+    if authority.pk != action.authority_id:
+        raise ValidationError(
+            {"improvement_areas": "An action answers improvement areas of its own authority only."}
+        )
+    action._history_user = by
+    action.improvement_areas.set(areas)
+    action.themes.set(list(themes))
+    return action
+
+
 def _owner_side(action: Action) -> set[int]:
     """Who answers for the action: its owner and its team's lead."""
     people = {action.owner_id}

@@ -65,3 +65,13 @@ def evidence_add_link(
     evidence.full_clean()
     evidence.save()
     return evidence
+
+
+@transaction.atomic
+def evidence_retitle(*, evidence: Evidence, title: str, by: User) -> Evidence:
+    """Evidence is kept as it was added; only its title can be corrected."""
+    evidence.title = (title or "").strip()
+    evidence._history_user = by
+    evidence.full_clean()
+    evidence.save(update_fields=["title", "updated_at"])
+    return evidence
