@@ -6,6 +6,8 @@ dates are read-only here because they change only with a note or an approved req
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -576,3 +578,13 @@ class MeasureValueAdmin(SimpleHistoryAdmin):
     search_fields = ("measure__name",)
     date_hierarchy = "recorded_on"
     autocomplete_fields = ("measure", "recorded_by")
+
+
+# With AXES_USE_ATTEMPT_EXPIRATION (see improvement/login_limits.py) axes' attempt list shows
+# each row's expiration: fetch it with the rows rather than one query per row.
+class AccessAttemptWithExpiryAdmin(AxesAccessAttemptAdmin):
+    list_select_related = ("expiration",)
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptWithExpiryAdmin)
