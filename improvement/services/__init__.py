@@ -25,7 +25,9 @@ from improvement.services.evidence import evidence_add_file, evidence_add_link, 
 from improvement.services.inspections import (
     finding_add,
     improvement_area_add,
+    improvement_area_set_findings,
     inspection_create,
+    inspection_describe,
     judgement_add,
 )
 from improvement.services.measures import measure_create, measure_record_value
@@ -57,7 +59,9 @@ __all__ = [
     "evidence_retitle",
     "finding_add",
     "improvement_area_add",
+    "improvement_area_set_findings",
     "inspection_create",
+    "inspection_describe",
     "judgement_add",
     "measure_create",
     "measure_record_value",
