@@ -6,6 +6,8 @@ dates are read-only here because they change only with a note or an approved req
 
 from __future__ import annotations
 
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
@@ -342,8 +344,12 @@ class ActionAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         form.instance = Action.objects.get(pk=form.instance.pk)
-        form.instance.improvement_areas.set(form.cleaned_data["improvement_areas"])
-        form.instance.themes.set(form.cleaned_data.get("themes", ()))
+        services.action_set_links(
+            action=form.instance,
+            improvement_areas=form.cleaned_data["improvement_areas"],
+            themes=form.cleaned_data.get("themes", ()),
+            by=request.user,
+        )
         for formset in formsets:
             formset.instance = form.instance
             self.save_formset(request, form, formset, change=change)
@@ -473,21 +479,20 @@ class EvidenceAdmin(SimpleHistoryAdmin):
 
     def save_model(self, request: HttpRequest, obj: Evidence, form, change: bool) -> None:
         if change:
-            obj.full_clean()
-            obj.save(update_fields=["title", "updated_at"])
+            services.evidence_retitle(evidence=obj, title=obj.title, by=request.user)
             return
         data = form.cleaned_data
         if data.get("file"):
             created = services.evidence_add_file(
                 action=data["action"],
-                added_by=request.user,
+                by=request.user,
                 upload=data["file"],
                 title=data["title"],
             )
         else:
             created = services.evidence_add_link(
                 action=data["action"],
-                added_by=request.user,
+                by=request.user,
                 url=data["url"],
                 title=data["title"],
             )
@@ -530,7 +535,7 @@ class DueDateChangeAdmin(SimpleHistoryAdmin):
             try:
                 services.due_date_change_decide(
                     change=change,
-                    decided_by=request.user,
+                    by=request.user,
                     approve=approve,
                     note="" if approve else "Refused in the admin.",
                 )
@@ -573,3 +578,13 @@ class MeasureValueAdmin(SimpleHistoryAdmin):
     search_fields = ("measure__name",)
     date_hierarchy = "recorded_on"
     autocomplete_fields = ("measure", "recorded_by")
+
+
+# With AXES_USE_ATTEMPT_EXPIRATION (see improvement/login_limits.py) axes' attempt list shows
+# each row's expiration: fetch it with the rows rather than one query per row.
+class AccessAttemptWithExpiryAdmin(AxesAccessAttemptAdmin):
+    list_select_related = ("expiration",)
+
+
+admin.site.unregister(AccessAttempt)
+admin.site.register(AccessAttempt, AccessAttemptWithExpiryAdmin)

@@ -5,3 +5,8 @@ class ImprovementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "improvement"
     verbose_name = "Improvement tracker"
+
+    def ready(self) -> None:
+        from improvement import council_name
+
+        council_name.connect()

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from improvement import scope
+from improvement.council_name import council_name
 
 NAV_PERMISSIONS = {
     "deadline_register": "improvement.see_deadline_register",
@@ -21,7 +22,7 @@ def site(request: HttpRequest) -> dict:
     return {
         # Rows name their authority only for those who see more than one.
         "reaches_many": scope.reaches_many(user),
-        "council_name": settings.COUNCIL_NAME,
+        "council_name": council_name(request),
         "service_name": settings.SERVICE_NAME,
         "nav": nav,
     }

@@ -421,7 +421,7 @@ def test_reassign_without_owner_changes_nothing(admin_client, two_actions):
 def test_progress_notes_cannot_be_added_changed_or_deleted(admin_client, parents):
     """Notes are append-only: no add page, a read-only change page, no delete, no bulk delete."""
     note = services.action_record_progress(
-        action=parents.action, author=parents.user, expected_version=1, text="Audit done."
+        action=parents.action, by=parents.user, expected_version=1, text="Audit done."
     )
     assert admin_client.get(admin_url(ProgressNote, "add")).status_code == 403
     change = admin_client.get(admin_url(ProgressNote, "change", note.pk))

@@ -3,7 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from improvement import rulebook
 from improvement.demo import DEMO_USERS, load_demo
@@ -115,11 +116,18 @@ def test_loading_twice_changes_nothing():
     assert counts() == before
 
 
+@override_settings(DEBUG=True)
 def test_load_demo_command_prints_the_logins(capsys):
     call_command("load_demo")
     out = capsys.readouterr().out
     for spec in DEMO_USERS:
         assert spec.username in out and spec.password in out
+
+
+def test_load_demo_command_refuses_with_debug_off():
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("load_demo")
+    assert not User.objects.filter(username__in=[u.username for u in DEMO_USERS]).exists()
 
 
 def test_reference_data_command_loads_authorities_and_themes_once(capsys):
@@ -139,3 +147,49 @@ def test_each_sample_action_ends_on_the_rating_its_story_gives():
     assert ratings["1.1"] == "red"  # rated down by its notes
     assert ratings["2.4"] == "red"  # overdue and not started: never green
     assert ratings["1.3"] == "blue"  # closed by a senior leader
+
+
+def test_the_2021_report_comes_through_the_importer_with_the_authors_reading():
+    load_demo(anchor=ANCHOR)
+    report = Inspection.objects.get(start_date=dt.date(2021, 10, 11))
+    # The importer's fingerprint of the bundled file: importing it again is refused.
+    assert len(report.source_sha256) == 64
+    assert report.report_url.startswith("https://files.ofsted.gov.uk/")
+    assert report.publication_date == dt.date(2021, 12, 3)
+    first = report.improvement_areas.get(position=1)
+    assert sorted(first.supporting_findings.values_list("number", flat=True)) == [
+        17,
+        18,
+        19,
+        20,
+        21,
+        36,
+    ]
+
+
+def test_extra_loaders_run_with_the_demo_context(monkeypatch):
+    from improvement import demo
+
+    seen = []
+    monkeypatch.setattr(demo, "extra_loaders", [seen.append])
+    load_demo(anchor=ANCHOR)
+    (ctx,) = seen
+    assert ctx.authority.ons_code == "E08000011" and ctx.anchor == ANCHOR
+    assert set(ctx.users) == {spec.username for spec in DEMO_USERS}
+    assert ctx.day(-1) == ANCHOR - dt.timedelta(days=1)
+
+
+def test_demo_users_keep_their_roles_and_passwords():
+    load_demo(anchor=ANCHOR)
+    expected = {
+        "admin": ("demo-admin-2021", "Administrator"),
+        "owner": ("demo-owner-2021", "Action owner"),
+        "owner2": ("demo-owner2-2021", "Action owner"),
+        "partner": ("demo-partner-2021", "Action owner"),
+        "leader": ("demo-leader-2021", "Senior leader"),
+        "board": ("demo-board-2021", "Board viewer"),
+    }
+    for username, (password, role) in expected.items():
+        user = User.objects.get(username=username)
+        assert user.check_password(password)
+        assert list(user.groups.values_list("name", flat=True)) == [role]

@@ -77,7 +77,7 @@ def test_progress_with_status_change_records_the_author(action, people):
     _, owner, _ = people
     services.action_record_progress(
         action=action,
-        author=owner,
+        by=owner,
         expected_version=1,
         text="Started.",
         delivery_status=Action.DeliveryStatus.IN_PROGRESS,
@@ -91,7 +91,7 @@ def test_sign_off_records_the_leader(action, people):
     _, owner, leader = people
     services.action_record_progress(
         action=action,
-        author=owner,
+        by=owner,
         expected_version=1,
         text="Done.",
         delivery_status=Action.DeliveryStatus.DELIVERED,
@@ -113,13 +113,13 @@ def test_deadline_request_and_decision_record_requester_and_decider(action, peop
     _, owner, leader = people
     change = services.due_date_change_request(
         action=action,
-        requested_by=owner,
+        by=owner,
         new_date=action.due_date + dt.timedelta(days=30),
         reason="Recruitment.",
         today=TODAY,
     )
     assert_recent(latest(change), by=owner, kind="+")
-    services.due_date_change_decide(change=change, decided_by=leader, approve=True)
+    services.due_date_change_decide(change=change, by=leader, approve=True)
     change.refresh_from_db()
     record = latest(change)
     assert_recent(record, by=leader)
@@ -144,13 +144,13 @@ def test_evidence_file_and_link_record_who_added_them(action, people):
     _, owner, _ = people
     evidence = services.evidence_add_file(
         action=action,
-        added_by=owner,
+        by=owner,
         upload=SimpleUploadedFile("audit.txt", b"Audit findings.\n"),
         title="Audit",
     )
     assert_recent(latest(evidence), by=owner, kind="+")
     link = services.evidence_add_link(
-        action=action, added_by=owner, url="https://example.org/audit", title="Audit link"
+        action=action, by=owner, url="https://example.org/audit", title="Audit link"
     )
     assert_recent(latest(link), by=owner, kind="+")
 
@@ -159,7 +159,7 @@ def test_measure_value_records_who_recorded_it(people):
     authority, owner, _ = people
     measure = MeasureFactory(authority=authority)
     value = services.measure_record_value(
-        measure=measure, recorded_on=TODAY, value=Decimal("85"), recorded_by=owner
+        measure=measure, recorded_on=TODAY, value=Decimal("85"), by=owner
     )
     record = latest(value)
     assert_recent(record, by=owner, kind="+")

@@ -379,7 +379,7 @@ def build_world() -> SimpleNamespace:
     )
     leaders_change = services.due_date_change_request(
         action=leaders_own,
-        requested_by=leader,
+        by=leader,
         new_date=leaders_own.due_date + dt.timedelta(days=14),
         reason="Waiting for the audit report.",
         today=TODAY,
@@ -394,7 +394,7 @@ def build_world() -> SimpleNamespace:
     )
     admins_change = services.due_date_change_request(
         action=admins_own,
-        requested_by=admin,
+        by=admin,
         new_date=admins_own.due_date + dt.timedelta(days=7),
         reason="Board meeting moved.",
         today=TODAY,
@@ -418,14 +418,14 @@ def build_world() -> SimpleNamespace:
     )
     change = services.due_date_change_request(
         action=mine,
-        requested_by=owner,
+        by=owner,
         new_date=mine.due_date + dt.timedelta(days=30),
         reason="Recruitment took longer than planned.",
         today=TODAY,
     )
     evidence = services.evidence_add_file(
         action=mine,
-        added_by=owner,
+        by=owner,
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
+from freezegun import freeze_time
 
 from tests.factories import OwnerFactory
 
@@ -80,6 +85,193 @@ def test_lockout_is_per_username(client, person):
     for _ in range(5):
         sign_in(client, "wrong")
     assert sign_in(client, "password", username="sam").status_code == 302
+
+
+def sign_in_from(client: Client, address: str, username: str, password=None, **extra):
+    return client.post(
+        reverse("login"),
+        {"username": username, "password": password or "wrong"},
+        REMOTE_ADDR=address,
+        **extra,
+    )
+
+
+def test_many_usernames_from_one_address_are_slowed(client, person):
+    """Thirty usernames tried from one address: the address is limited, whatever the name."""
+    answers = [sign_in_from(client, "203.0.113.9", f"guess{n}") for n in range(30)]
+    locked = [is_locked_out(r) for r in answers]
+    assert locked.index(True) == 19  # the 20th failure locks the address
+    assert all(locked[19:])
+    # Even the right password for a real person is refused from that address for now...
+    assert is_locked_out(sign_in_from(client, "203.0.113.9", "alex", "password"))
+    # ...but the person can still sign in from elsewhere: the name itself was not guessed.
+    assert sign_in_from(client, "198.51.100.1", "alex", "password").status_code == 302
+
+
+def test_one_username_from_many_addresses_is_locked(client, person):
+    """Five failures for one name from five addresses lock the name, whatever the address."""
+    for n in range(4):
+        assert sign_in_from(client, f"198.51.100.{n + 10}", "alex").status_code == 200
+    assert is_locked_out(sign_in_from(client, "198.51.100.20", "alex"))
+    assert is_locked_out(sign_in_from(client, "198.51.100.30", "alex", "password"))
+
+
+def test_forwarded_for_is_ignored_unless_the_proxies_are_named(client, person):
+    """Without TRUSTED_PROXY_COUNT/TRUSTED_PROXIES, a client cannot pick its own address."""
+    for n in range(20):
+        sign_in_from(client, "192.0.2.1", f"guess{n}", HTTP_X_FORWARDED_FOR=f"10.1.0.{n}")
+    assert is_locked_out(
+        sign_in_from(client, "192.0.2.1", "alex", "password", HTTP_X_FORWARDED_FOR="10.9.9.9")
+    )
+
+
+@pytest.mark.parametrize(
+    "proxy_settings", [{"TRUSTED_PROXY_COUNT": 1}, {"TRUSTED_PROXIES": ["192.0.2.0/24"]}]
+)
+def test_behind_named_proxies_each_client_has_its_own_address(client, person, proxy_settings):
+    """Behind the load balancer every connection comes from it: the header tells clients apart."""
+    with override_settings(**proxy_settings):
+        for n in range(20):
+            sign_in_from(client, "192.0.2.1", f"guess{n}", HTTP_X_FORWARDED_FOR="10.1.0.66")
+        # The guesser's address is locked...
+        assert is_locked_out(
+            sign_in_from(client, "192.0.2.1", "alex", "password", HTTP_X_FORWARDED_FOR="10.1.0.66")
+        )
+        # ...another client behind the same proxy is not.
+        response = sign_in_from(
+            client, "192.0.2.1", "alex", "password", HTTP_X_FORWARDED_FOR="10.1.0.77"
+        )
+        assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "proxy_settings", "expected"),
+    [
+        ("192.0.2.1", "10.0.0.1", {}, "192.0.2.1"),
+        ("192.0.2.1", "6.6.6.6, 10.0.0.1", {"TRUSTED_PROXY_COUNT": 1}, "10.0.0.1"),
+        ("192.0.2.1", "6.6.6.6, 10.0.0.1, 192.0.2.9", {"TRUSTED_PROXY_COUNT": 2}, "10.0.0.1"),
+        ("192.0.2.1", "", {"TRUSTED_PROXY_COUNT": 1}, "192.0.2.1"),
+        ("192.0.2.1", "not-an-address", {"TRUSTED_PROXY_COUNT": 1}, "192.0.2.1"),
+        ("192.0.2.1", "6.6.6.6, 10.0.0.1", {"TRUSTED_PROXIES": ["192.0.2.0/24"]}, "10.0.0.1"),
+        ("203.0.113.5", "10.0.0.1", {"TRUSTED_PROXIES": ["192.0.2.0/24"]}, "203.0.113.5"),
+    ],
+)
+def test_client_address(rf, remote, forwarded, proxy_settings, expected):
+    from improvement.login_limits import client_ip
+
+    request = rf.get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(**proxy_settings):
+        assert client_ip(request) == expected
+
+
+def test_cool_off_is_short_and_grows(client, person):
+    """A first lock-out lasts a minute; the next one two; a named person is not kept out long."""
+    start = timezone.now()
+    with freeze_time(start) as clock:
+        for _ in range(5):
+            sign_in_from(client, "198.51.100.1", "alex")
+        assert is_locked_out(sign_in_from(client, "198.51.100.1", "alex", "password"))
+        clock.tick(dt.timedelta(seconds=61))
+        for _ in range(5):
+            sign_in_from(client, "198.51.100.1", "alex")
+        clock.tick(dt.timedelta(seconds=61))
+        assert is_locked_out(sign_in_from(client, "198.51.100.1", "alex", "password"))
+        clock.tick(dt.timedelta(seconds=60))
+        assert sign_in_from(client, "198.51.100.1", "alex", "password").status_code == 302
+
+
+def test_the_cool_off_never_passes_its_cap(rf, person):
+    from axes.models import AccessFailureLog
+
+    from improvement.login_limits import cool_off
+
+    AccessFailureLog.objects.bulk_create(
+        AccessFailureLog(username="alex", ip_address="198.51.100.1", attempt_time=timezone.now())
+        for _ in range(200)
+    )
+    request = rf.post("/login/", {"username": "alex"}, REMOTE_ADDR="198.51.100.1")
+    request.axes_ip_address = "198.51.100.1"
+    assert cool_off(request) == dt.timedelta(minutes=15)
+    request = rf.post("/login/", {"username": "sam"}, REMOTE_ADDR="198.51.100.2")
+    request.axes_ip_address = "198.51.100.2"
+    assert cool_off(request) == dt.timedelta(minutes=1)
+
+
+def test_management_commands_print_no_axes_banner():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        # The real settings, whose logging prints INFO to the console as a deployment would.
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tracker.settings", "DEBUG": "1"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "AXES" not in result.stdout + result.stderr
+
+
+# Request body limit (improvement.middleware)
+
+
+@pytest.fixture
+def parse_spy():
+    """Fails the test if any multipart parsing (and so any upload handler) runs."""
+    from django.http.multipartparser import MultiPartParser
+
+    with mock.patch.object(MultiPartParser, "parse", side_effect=AssertionError("body read")):
+        yield
+
+
+def upload_body(size: int) -> dict:
+    return {"evidence_file": SimpleUploadedFile("big.pdf", b"%PDF-" + b"0" * size)}
+
+
+def test_an_anonymous_upload_is_refused_before_its_body_is_read(client, parse_spy):
+    url = reverse("improvement:report-import")
+    response = client.post(url, upload_body(100 * 1024))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@override_settings(EVIDENCE_MAX_BYTES=2000, REPORT_MAX_BYTES=3000, REQUEST_BODY_MARGIN_BYTES=1000)
+def test_a_body_over_the_limit_is_refused_by_its_length_alone(client, person, parse_spy):
+    from tests.factories import ActionFactory
+
+    action = ActionFactory(owner=person)
+    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("improvement:action-update", args=[action.pk])
+    response = client.post(url, upload_body(5000))
+    assert response.status_code == 413
+    assert "too large" in response.content.decode()
+    assert not action.evidence.exists()
+
+
+@override_settings(ANONYMOUS_BODY_MAX_BYTES=1000)
+def test_a_large_anonymous_form_is_refused_unread(client, parse_spy):
+    response = client.post(
+        reverse("login"), "a=" + "x" * 2000, content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+@override_settings(EVIDENCE_MAX_BYTES=2000, REPORT_MAX_BYTES=3000, REQUEST_BODY_MARGIN_BYTES=1000)
+def test_a_body_within_the_limit_goes_through(client, person):
+    """The limit is the larger upload size plus a margin: a body just under it is read."""
+    from improvement.middleware import max_request_bytes
+    from tests.factories import ActionFactory
+
+    assert max_request_bytes() == 4000
+    action = ActionFactory(owner=person)
+    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    url = reverse("improvement:action-update", args=[action.pk])
+    response = client.post(url, {**upload_body(3000), "version": 1, "text": "Uploaded"})
+    assert response.status_code in (200, 302)  # the form's own answer, not the limit's
+
+
+def test_a_bad_content_length_is_refused(client):
+    response = client.post(reverse("login"), {"username": "x"}, CONTENT_LENGTH="lots")
+    assert response.status_code == 400
 
 
 # Headers
@@ -257,6 +449,25 @@ def test_refuses_to_start_without_allowed_hosts_when_debug_is_off():
     result = _run(["manage.py", "check"], DEBUG="0", SECRET_KEY=STRONG_KEY)
     assert result.returncode != 0
     assert "Set ALLOWED_HOSTS" in result.stderr
+
+
+def test_refuses_to_start_with_a_short_secret_key_when_debug_is_off():
+    result = _run(["manage.py", "check"], **{**PRODUCTION, "SECRET_KEY": "x" * 49})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be at least 50 characters" in result.stderr
+    assert _run(["manage.py", "check"], **{**PRODUCTION, "SECRET_KEY": "x" * 50}).returncode == 0
+
+
+def test_refuses_to_start_without_a_database_url_when_debug_is_off():
+    result = _run(["manage.py", "check"], **{**PRODUCTION, "DATABASE_URL": ""})
+    assert result.returncode != 0
+    assert "Set DATABASE_URL" in result.stderr
+
+
+def test_load_demo_refuses_with_debug_off():
+    result = _run(["manage.py", "load_demo"], **PRODUCTION)
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr and "demo" in result.stderr.lower()
 
 
 def test_deploy_check_passes_with_production_settings():

@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 
 from improvement import services
 from improvement.models import Action, DueDateChange, Evidence, ProgressNote
@@ -84,7 +85,7 @@ def test_progress_note_with_a_status_change_updates_the_action():
     action = ActionFactory()
     note = services.action_record_progress(
         action=action,
-        author=action.owner,
+        by=action.owner,
         expected_version=action.version,
         text="Template live",
         delivery_status="in_progress",
@@ -104,7 +105,7 @@ def test_status_change_without_a_note_is_refused_and_nothing_written():
     action = ActionFactory()
     with pytest.raises(ValidationError, match="note is needed"):
         services.action_record_progress(
-            action=action, author=action.owner, expected_version=1, text="  ", rag="red"
+            action=action, by=action.owner, expected_version=1, text="  ", rag="red"
         )
     action.refresh_from_db()
     assert action.rag == "green" and action.version == 1 and not ProgressNote.objects.exists()
@@ -115,11 +116,11 @@ def test_concurrent_edits_never_silently_overwrite():
     first = Action.objects.get(pk=action.pk)
     second = Action.objects.get(pk=action.pk)
     services.action_record_progress(
-        action=first, author=action.owner, expected_version=1, text="First", rag="amber"
+        action=first, by=action.owner, expected_version=1, text="First", rag="amber"
     )
     with pytest.raises(services.ConcurrentEditError) as caught:
         services.action_record_progress(
-            action=second, author=action.owner, expected_version=1, text="Second", rag="red"
+            action=second, by=action.owner, expected_version=1, text="Second", rag="red"
         )
     assert caught.value.action.rag == "amber" and caught.value.action.version == 2
     assert list(ProgressNote.objects.values_list("text", flat=True)) == ["First"]
@@ -130,7 +131,7 @@ def test_deadline_change_is_approved_into_the_slippage_register(leader):
     original = action.due_date
     change = services.due_date_change_request(
         action=action,
-        requested_by=action.owner,
+        by=action.owner,
         new_date=original + dt.timedelta(days=30),
         reason="Recruitment",
         today=TODAY,
@@ -138,12 +139,12 @@ def test_deadline_change_is_approved_into_the_slippage_register(leader):
     with pytest.raises(ValidationError, match="already awaiting"):
         services.due_date_change_request(
             action=action,
-            requested_by=action.owner,
+            by=action.owner,
             new_date=original + dt.timedelta(days=60),
             reason="Again",
             today=TODAY,
         )
-    services.due_date_change_decide(change=change, decided_by=leader, approve=True)
+    services.due_date_change_decide(change=change, by=leader, approve=True)
     action.refresh_from_db()
     assert action.due_date == original + dt.timedelta(days=30)
     assert action.original_due_date == original and action.due_date_change_count == 1
@@ -156,16 +157,14 @@ def test_deadline_change_refusal_needs_a_reason_and_keeps_the_date(leader):
     action = ActionFactory()
     change = services.due_date_change_request(
         action=action,
-        requested_by=action.owner,
+        by=action.owner,
         new_date=action.due_date + dt.timedelta(1),
         reason="Late",
         today=TODAY,
     )
     with pytest.raises(ValidationError):
-        services.due_date_change_decide(change=change, decided_by=leader, approve=False)
-    services.due_date_change_decide(
-        change=change, decided_by=leader, approve=False, note="Deliver on time"
-    )
+        services.due_date_change_decide(change=change, by=leader, approve=False)
+    services.due_date_change_decide(change=change, by=leader, approve=False, note="Deliver on time")
     action.refresh_from_db()
     assert action.due_date == action.original_due_date and action.due_date_change_count == 0
     assert DueDateChange.objects.get().status == "refused"
@@ -180,7 +179,7 @@ def test_deadline_request_rejects_bad_dates(new_date, message):
     with pytest.raises(ValidationError, match=message):
         services.due_date_change_request(
             action=action,
-            requested_by=action.owner,
+            by=action.owner,
             new_date=new_date or action.due_date,
             reason="r",
             today=TODAY,
@@ -199,7 +198,7 @@ def test_sign_off_requires_delivery_and_evidence(leader):
         )
     services.action_record_progress(
         action=action,
-        author=action.owner,
+        by=action.owner,
         expected_version=1,
         text="Done",
         delivery_status="delivered",
@@ -213,7 +212,7 @@ def test_sign_off_requires_delivery_and_evidence(leader):
             note="ok",
         )
     services.evidence_add_link(
-        action=action, added_by=action.owner, url="https://example.org/audit", title="Audit"
+        action=action, by=action.owner, url="https://example.org/audit", title="Audit"
     )
     services.action_sign_off(
         action=action,
@@ -226,7 +225,7 @@ def test_sign_off_requires_delivery_and_evidence(leader):
     assert action.is_closed and action.rag == "blue" and action.signed_off_by == leader
     with pytest.raises(ValidationError, match="closed"):
         services.action_record_progress(
-            action=action, author=action.owner, expected_version=action.version, text="x", rag="red"
+            action=action, by=action.owner, expected_version=action.version, text="x", rag="red"
         )
 
 
@@ -246,7 +245,7 @@ def test_send_back_returns_the_action_to_in_progress(leader):
 def test_evidence_file_is_hashed_and_typed_by_content():
     action = ActionFactory()
     upload = SimpleUploadedFile("audit.pdf", PDF_BYTES, content_type="text/plain")
-    evidence = services.evidence_add_file(action=action, added_by=action.owner, upload=upload)
+    evidence = services.evidence_add_file(action=action, by=action.owner, upload=upload)
     assert evidence.content_type == "application/pdf" and evidence.size == len(PDF_BYTES)
     assert len(evidence.sha256) == 64 and evidence.file.read() == PDF_BYTES
 
@@ -263,7 +262,7 @@ def test_evidence_file_refused_by_content(name, content, message):
     action = ActionFactory()
     with pytest.raises(ValidationError, match=message):
         services.evidence_add_file(
-            action=action, added_by=action.owner, upload=SimpleUploadedFile(name, content)
+            action=action, by=action.owner, upload=SimpleUploadedFile(name, content)
         )
     assert not Evidence.objects.exists()
 
@@ -273,7 +272,7 @@ def test_evidence_file_too_large_is_refused():
     action = ActionFactory()
     with pytest.raises(ValidationError, match="smaller than"):
         services.evidence_add_file(
-            action=action, added_by=action.owner, upload=SimpleUploadedFile("a.pdf", PDF_BYTES)
+            action=action, by=action.owner, upload=SimpleUploadedFile("a.pdf", PDF_BYTES)
         )
 
 
@@ -299,19 +298,17 @@ def test_improvement_area_findings_must_come_from_its_inspection():
 def test_measure_values_and_percent_range():
     measure = MeasureFactory()
     user = UserFactory()
-    services.measure_record_value(
-        measure=measure, recorded_on=TODAY, value=Decimal("85"), recorded_by=user
-    )
+    services.measure_record_value(measure=measure, recorded_on=TODAY, value=Decimal("85"), by=user)
     with pytest.raises(ValidationError):
         services.measure_record_value(
-            measure=measure, recorded_on=TODAY, value=Decimal("86"), recorded_by=user
+            measure=measure, recorded_on=TODAY, value=Decimal("86"), by=user
         )
     with pytest.raises(ValidationError, match="between 0 and 100"):
         services.measure_record_value(
             measure=measure,
             recorded_on=TODAY - dt.timedelta(1),
             value=Decimal("101"),
-            recorded_by=user,
+            by=user,
         )
 
 
@@ -356,15 +353,15 @@ def test_separation_of_duties_holds_even_for_a_superuser():
     action = ActionFactory(owner=boss)
     change = services.due_date_change_request(
         action=action,
-        requested_by=boss,
+        by=boss,
         new_date=action.due_date + dt.timedelta(days=7),
         reason="Mine",
         today=TODAY,
     )
     with pytest.raises(ValidationError, match="Someone else"):
-        services.due_date_change_decide(change=change, decided_by=boss, approve=True)
+        services.due_date_change_decide(change=change, by=boss, approve=True)
     services.action_record_progress(
-        action=action, author=boss, expected_version=1, text="Done", delivery_status="delivered"
+        action=action, by=boss, expected_version=1, text="Done", delivery_status="delivered"
     )
     with pytest.raises(ValidationError, match="other than the action's owner"):
         services.action_sign_off(
@@ -395,17 +392,74 @@ def test_quick_update_is_all_or_nothing_when_the_file_is_refused():
     assert milestone.completed_on is None and not ProgressNote.objects.exists()
 
 
-def test_quick_update_with_evidence_only_still_respects_the_version():
+def test_quick_update_with_evidence_only_appends_at_a_stale_version():
+    """Evidence overwrites nothing, so it is kept even when the action moved on meanwhile."""
     action = ActionFactory()
     services.action_record_progress(
-        action=action, author=action.owner, expected_version=1, text="Someone else's note"
+        action=action, by=action.owner, expected_version=1, text="Started", rag="amber"
     )
-    with pytest.raises(services.ConcurrentEditError):
-        services.action_quick_update(
-            action=action,
-            by=action.owner,
-            expected_version=1,
-            evidence_url="https://example.org/audit",
-            evidence_title="Audit",
+    services.action_quick_update(
+        action=Action.objects.get(pk=action.pk),
+        by=action.owner,
+        expected_version=1,
+        evidence_url="https://example.org/audit",
+        evidence_title="Audit",
+    )
+    assert Evidence.objects.count() == 1
+    assert Action.objects.get(pk=action.pk).version == 2
+
+
+def test_a_note_alone_needs_no_current_version_and_does_not_bump_it(leader):
+    action = ActionFactory()
+    services.action_record_progress(
+        action=action, by=action.owner, expected_version=1, text="Status moved", rag="amber"
+    )
+    stale = Action.objects.get(pk=action.pk)
+    note = services.action_record_progress(
+        action=stale, by=leader, expected_version=1, text="A note from a stale page"
+    )
+    stale.refresh_from_db()
+    assert (stale.version, stale.rag) == (2, "amber")
+    assert stale.last_note_at == note.created_at
+    assert ProgressNote.objects.filter(action=action).count() == 2
+
+
+def test_the_owners_note_clears_the_send_back_without_a_version_bump(leader):
+    action = ActionFactory(sent_back_at=timezone.now())
+    services.action_record_progress(action=action, by=leader, expected_version=9, text="Nudge")
+    action.refresh_from_db()
+    assert action.sent_back_at is not None and action.version == 1
+    services.action_record_progress(
+        action=action, by=action.owner, expected_version=9, text="On it"
+    )
+    action.refresh_from_db()
+    assert action.sent_back_at is None and action.version == 1
+    assert action.history.count() == 1  # notes are their own record, not action history
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u200b", " \u200b\u200c\u200d\u2060\ufeff ", "\u00a0\u3000\n\t", "\u2800", "\u202e\u00ad"],
+)
+def test_a_note_of_invisible_characters_is_refused(text):
+    action = ActionFactory()
+    with pytest.raises(ValidationError, match="note is needed"):
+        services.action_record_progress(
+            action=action, by=action.owner, expected_version=1, text=text, rag="red"
         )
-    assert not Evidence.objects.exists()
+    with pytest.raises(ValidationError, match="Enter a progress note"):
+        services.action_record_progress(
+            action=action, by=action.owner, expected_version=1, text=text
+        )
+    assert not ProgressNote.objects.exists()
+
+
+def test_a_note_keeps_its_inner_characters_and_loses_its_invisible_ends():
+    action = ActionFactory()
+    note = services.action_record_progress(
+        action=action,
+        by=action.owner,
+        expected_version=1,
+        text="\u200b Done 👩\u200d👧\n\nNext \u200b",
+    )
+    assert note.text == "Done 👩\u200d👧\n\nNext"

@@ -280,7 +280,7 @@ def test_detail_shows_the_whole_trail(client, owner, action):
     MilestoneFactory(action=action, title="Audit of plans")
     services.action_record_progress(
         action=action,
-        author=owner,
+        by=owner,
         expected_version=action.version,
         text="Started the audit.",
         delivery_status="in_progress",
@@ -534,13 +534,48 @@ def test_conflict_merges_milestone_ticks(client, owner, administrator, action):
     first, second = MilestoneFactory(action=action), MilestoneFactory(action=action)
     version = action.version
     client.force_login(administrator)
-    post_update(client, action, version=version, text="Done one.", milestones=[first.pk])
+    post_update(
+        client, action, version=version, text="Done one.", rag="amber", milestones=[first.pk]
+    )
     client.force_login(owner)
     response = post_update(
-        client, action, version=version, text="Done two.", milestones=[second.pk]
+        client, action, version=version, text="Done two.", rag="red", milestones=[second.pk]
     )
     form = response.context["form"]
     assert sorted(map(int, form.data.getlist("milestones"))) == sorted([first.pk, second.pk])
+
+
+def test_notes_and_ticks_from_the_same_version_are_both_kept(client, owner, administrator, action):
+    """A note with milestone ticks changes nothing anyone could overwrite: no conflict."""
+    first, second = MilestoneFactory(action=action), MilestoneFactory(action=action)
+    version = action.version
+    client.force_login(administrator)
+    assert (
+        post_update(
+            client, action, version=version, text="Done one.", milestones=[first.pk]
+        ).status_code
+        == 302
+    )
+    client.force_login(owner)
+    assert (
+        post_update(
+            client, action, version=version, text="Done two.", milestones=[second.pk]
+        ).status_code
+        == 302
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.is_complete and second.is_complete
+    assert list(action.notes.values_list("text", flat=True)) == ["Done two.", "Done one."]
+
+
+def test_a_zero_width_note_cannot_change_the_rag_through_the_page(client, owner, action):
+    client.force_login(owner)
+    response = post_update(client, action, version=action.version, text="\u200b", rag="red")
+    assert response.status_code == 200
+    assert "a note is needed to change the status or RAG rating" in response.content.decode()
+    action.refresh_from_db()
+    assert action.rag == "green" and not action.notes.exists()
 
 
 # Evidence download
@@ -635,7 +670,7 @@ def test_detail_query_count_does_not_grow_with_its_trail(client, owner, action):
         for i in range(n):
             services.action_record_progress(
                 action=action,
-                author=owner,
+                by=owner,
                 expected_version=action.version,
                 text=f"Note {i}",
                 rag=("amber", "green")[i % 2],

@@ -21,6 +21,18 @@ INSECURE_DEV_KEY = "django-insecure-development-key-never-use-in-production"
 SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == INSECURE_DEV_KEY):
     raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
+# Django's own deploy check asks for 50 characters; a shorter key is refused at start-up.
+MIN_SECRET_KEY_LENGTH = 50
+if not DEBUG and len(SECRET_KEY) < MIN_SECRET_KEY_LENGTH:
+    raise ImproperlyConfigured(
+        f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters long when DEBUG is off "
+        "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+    )
+# A production process never falls back to a SQLite file next to the code.
+if not DEBUG and not env("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "Set DATABASE_URL when DEBUG is off, e.g. postgres://user:password@host:5432/tracker."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS when DEBUG is off.")
@@ -52,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any view, CSRF check (process_view) or upload handler reads the body.
+    "improvement.middleware.RequestBodyLimitMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -107,11 +121,33 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "improvement:home"
 LOGOUT_REDIRECT_URL = "login"
 
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failed sign-ins (improvement/login_limits.py): limited per username whatever the address, and
+# per address whatever the username, each with its own limit; a short cool-off that doubles with
+# each lock-out in a day (1 minute up to 15 by default).
+LOGIN_FAILURES_PER_USERNAME = env.int("LOGIN_FAILURES_PER_USERNAME", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_COOL_OFF_SECONDS = env.int("LOGIN_COOL_OFF_SECONDS", default=60)
+LOGIN_COOL_OFF_MAX_SECONDS = env.int("LOGIN_COOL_OFF_MAX_SECONDS", default=15 * 60)
+# The client's address is read from X-Forwarded-For only when the proxies in front of the service
+# are named: TRUSTED_PROXY_COUNT (how many proxies append to the header, e.g. 1 for one load
+# balancer) or TRUSTED_PROXIES (their addresses or networks). With neither, REMOTE_ADDR is used:
+# behind an unnamed proxy every client then shares the proxy's address and its limit.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+AXES_FAILURE_LIMIT = "improvement.login_limits.failure_limit"
+AXES_COOLOFF_TIME = "improvement.login_limits.cool_off"
+AXES_CLIENT_IP_CALLABLE = "improvement.login_limits.client_ip"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Each attempt expires by its own cool-off, so one client's short window never clears another's.
+AXES_USE_ATTEMPT_EXPIRATION = True
+# The failure log is the memory that makes a repeated lock-out longer.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Tries during a lock-out are refused without extending it: the named person waits minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# No banner on every management command.
+AXES_VERBOSE = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -138,6 +174,12 @@ STORAGES = {
 EVIDENCE_MAX_BYTES = env.int("EVIDENCE_MAX_BYTES", default=10 * 1024 * 1024)
 REPORT_MAX_BYTES = env.int("REPORT_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# improvement.middleware refuses, from Content-Length alone, bodies over the larger upload limit
+# plus this margin (the form's other fields and multipart framing), and any body over
+# ANONYMOUS_BODY_MAX_BYTES from someone not signed in. Set the proxy's own limit (e.g. nginx
+# client_max_body_size) to the same total; see the README.
+REQUEST_BODY_MARGIN_BYTES = env.int("REQUEST_BODY_MARGIN_BYTES", default=1024 * 1024)
+ANONYMOUS_BODY_MAX_BYTES = env.int("ANONYMOUS_BODY_MAX_BYTES", default=64 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]

@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("SECURE_HTTPS", "0")
+# The settings require DATABASE_URL with DEBUG off; without one the tests use SQLite.
+os.environ.setdefault("DATABASE_URL", "sqlite:///db.sqlite3")
 
 from tracker.settings import *  # noqa: F403
 

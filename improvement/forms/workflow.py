@@ -28,9 +28,12 @@ class GovukDateField(forms.MultiValueField):
 
     widget = DateInputWidget
 
-    def __init__(self, *, name: str, **kwargs):
+    def __init__(self, *, name: str, min_year: int = 2000, max_year: int = 2100, **kwargs):
         # `name` is the field's name as it reads in a sentence, e.g. "The new due date".
         self.name = name
+        # A plan's dates sit within a working lifetime; a typo such as 20227 or 0202 is refused
+        # here with a message, not carried to the database or to date arithmetic.
+        self.min_year, self.max_year = min_year, max_year
         parts = [forms.CharField(required=False, max_length=10) for _ in range(3)]
         kwargs.setdefault("help_text", "For example, 27 3 2027")
         super().__init__(fields=parts, require_all_fields=False, **kwargs)
@@ -56,14 +59,27 @@ class GovukDateField(forms.MultiValueField):
             message = f"{self.name} must include a {wanted}"
             self._part_errors(missing, message)
             raise ValidationError(message, code="incomplete")
-        if not all(v.isdigit() for v in (day, month, year)):
+        # isdigit() alone accepts "²" and other digits int() refuses.
+        if not all(v.isascii() and v.isdigit() for v in (day, month, year)):
             raise ValidationError(f"{self.name} must be a real date", code="invalid")
         if len(year) != 4:
             self._part_errors([2], "Year must include 4 numbers")
             raise ValidationError("Year must include 4 numbers", code="invalid_year")
+        # Parts are checked as text lengths before int(): a month of twenty digits is refused
+        # as a month, not turned into a number too large for a date (OverflowError).
+        if len(day) > 2 or not 1 <= int(day) <= 31:
+            self._part_errors([0], "Day must be between 1 and 31")
+            raise ValidationError(f"{self.name} must be a real date", code="invalid_day")
+        if len(month) > 2 or not 1 <= int(month) <= 12:
+            self._part_errors([1], "Month must be between 1 and 12")
+            raise ValidationError(f"{self.name} must be a real date", code="invalid_month")
+        if not self.min_year <= int(year) <= self.max_year:
+            message = f"Year must be between {self.min_year} and {self.max_year}"
+            self._part_errors([2], message)
+            raise ValidationError(message, code="year_out_of_range")
         try:
             return dt.date(int(year), int(month), int(day))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValidationError(f"{self.name} must be a real date", code="invalid") from None
 
     def compress(self, data_list):  # pragma: no cover - clean() does the work

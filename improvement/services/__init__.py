@@ -13,6 +13,7 @@ from improvement.services.actions import (
     action_quick_update,
     action_reassign_owner,
     action_record_progress,
+    action_set_links,
     action_update,
     actions_bulk_reassign,
     actions_bulk_set_status,
@@ -20,11 +21,13 @@ from improvement.services.actions import (
     milestone_set_complete,
 )
 from improvement.services.authorities import authority_upsert, team_create, theme_upsert
-from improvement.services.evidence import evidence_add_file, evidence_add_link
+from improvement.services.evidence import evidence_add_file, evidence_add_link, evidence_retitle
 from improvement.services.inspections import (
     finding_add,
     improvement_area_add,
+    improvement_area_set_findings,
     inspection_create,
+    inspection_describe,
     judgement_add,
 )
 from improvement.services.measures import measure_create, measure_record_value
@@ -43,6 +46,7 @@ __all__ = [
     "action_reassign_owner",
     "action_record_progress",
     "action_send_back",
+    "action_set_links",
     "action_sign_off",
     "action_update",
     "actions_bulk_reassign",
@@ -52,9 +56,12 @@ __all__ = [
     "due_date_change_request",
     "evidence_add_file",
     "evidence_add_link",
+    "evidence_retitle",
     "finding_add",
     "improvement_area_add",
+    "improvement_area_set_findings",
     "inspection_create",
+    "inspection_describe",
     "judgement_add",
     "measure_create",
     "measure_record_value",

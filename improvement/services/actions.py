@@ -24,6 +24,7 @@ from improvement.models import (
     User,
 )
 from improvement.services.evidence import evidence_add_file, evidence_add_link
+from improvement.text import visible_text
 
 
 class ConcurrentEditError(Exception):
@@ -133,6 +134,27 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     return action
 
 
+@transaction.atomic
+def action_set_links(
+    *,
+    action: Action,
+    improvement_areas: Iterable[ImprovementArea],
+    themes: Iterable[Theme],
+    by: User,
+) -> Action:
+    """Set the improvement areas an action answers and its themes (the admin's form)."""
+    areas = list(improvement_areas)
+    authority = _require_areas_of_one_authority(areas)
+    if authority.pk != action.authority_id:
+        raise ValidationError(
+            {"improvement_areas": "An action answers improvement areas of its own authority only."}
+        )
+    action._history_user = by
+    action.improvement_areas.set(areas)
+    action.themes.set(list(themes))
+    return action
+
+
 def _owner_side(action: Action) -> set[int]:
     """Who answers for the action: its owner and its team's lead."""
     people = {action.owner_id}
@@ -145,7 +167,7 @@ def _owner_side(action: Action) -> set[int]:
 def action_record_progress(
     *,
     action: Action,
-    author: User,
+    by: User,
     expected_version: int,
     text: str,
     delivery_status: str | None = None,
@@ -153,8 +175,12 @@ def action_record_progress(
     is_sample: bool = False,
     at: dt.datetime | None = None,
 ) -> ProgressNote:
-    """Add a progress note, changing delivery status and RAG with it if asked."""
-    text = (text or "").strip()
+    """Add a progress note, changing delivery status and RAG with it if asked.
+
+    A note alone is appended whatever the version: it changes nothing another person could
+    overwrite. The version check guards only a change of the action's own status or RAG.
+    """
+    text = visible_text(text)
     new_status = delivery_status if delivery_status not in (None, action.delivery_status) else None
     new_rag = rag if rag not in (None, action.rag) else None
     if action.is_closed and (new_status or new_rag):
@@ -167,10 +193,12 @@ def action_record_progress(
         raise ValidationError({"text": "Enter a progress note."})
     if new_rag == Action.Rag.BLUE:
         raise ValidationError({"rag": "Blue is set only when a senior leader closes the action."})
+    if not (new_status or new_rag):
+        return _append_note(action=action, by=by, text=text, at=at, is_sample=is_sample)
     when = at or timezone.now()
     note = ProgressNote(
         action=action,
-        author=author,
+        author=by,
         text=text,
         created_at=when,
         delivery_status_before=action.delivery_status if new_status else "",
@@ -183,7 +211,7 @@ def action_record_progress(
     note.save()
     fields = ["last_note_at"]
     action.last_note_at = max(filter(None, [action.last_note_at, when]))
-    if action.sent_back_at is not None and author.pk in _owner_side(action):
+    if action.sent_back_at is not None and by.pk in _owner_side(action):
         # The owner (or their team lead) has acted on the send-back.
         action.sent_back_at = None
         fields.append("sent_back_at")
@@ -193,8 +221,41 @@ def action_record_progress(
     if new_rag:
         action.rag = new_rag
         fields.append("rag")
-    action._history_user = author
+    action._history_user = by
     save_with_version_check(action, expected_version=expected_version, fields=fields)
+    return note
+
+
+def _append_note(
+    *, action: Action, by: User, text: str, at: dt.datetime | None, is_sample: bool
+) -> ProgressNote:
+    """Append a plain note: lock the action's row, add the note, touch last_note_at.
+
+    The row lock makes concurrent notes on one action queue rather than conflict, and orders
+    them: each note's time is taken once the lock is held, so time order is commit order.
+    The version is not bumped, so nobody's open edit of the action is made stale by a note.
+    """
+    locked = (
+        Action.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .only("pk", "owner", "team", "team__lead", "last_note_at", "sent_back_at")
+        .get(pk=action.pk)
+    )
+    when = at or timezone.now()
+    note = ProgressNote(action=action, author=by, text=text, created_at=when, is_sample=is_sample)
+    note.full_clean()
+    note.save()
+    changes: dict[str, Any] = {}
+    if locked.last_note_at is None or locked.last_note_at < when:
+        changes["last_note_at"] = when
+    if locked.sent_back_at is not None and by.pk in _owner_side(locked):
+        # The owner (or their team lead) has acted on the send-back.
+        changes["sent_back_at"] = None
+    if changes:
+        # One UPDATE, no version bump and no history row: a note is its own record.
+        Action.objects.filter(pk=action.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(action, field, value)
     return note
 
 
@@ -215,10 +276,11 @@ def action_quick_update(
 ) -> None:
     """The owner's update in one submit: note, status, milestones and evidence, all or nothing.
 
-    Evidence or milestone ticks alone need no note and do not bump the version, but they are
-    refused like any other write if someone saved the action since expected_version.
+    Only a change of status or RAG is checked against expected_version: notes, evidence and
+    milestone ticks are appended or applied as the user's own ticks, so they overwrite nothing
+    and need no lock, and do not bump the version.
     """
-    text = (text or "").strip()
+    text = visible_text(text)
     changes_status = (delivery_status and delivery_status != action.delivery_status) or (
         rag and rag != action.rag
     )
@@ -228,21 +290,19 @@ def action_quick_update(
         # Asks for a note when nothing at all was given.
         action_record_progress(
             action=action,
-            author=by,
+            by=by,
             expected_version=expected_version,
             text=text,
             delivery_status=delivery_status,
             rag=rag,
         )
-    elif not Action.objects.filter(pk=action.pk, version=expected_version).exists():
-        raise ConcurrentEditError(Action.objects.get(pk=action.pk), expected_version)
     for milestone in sorted(ticked + unticked, key=lambda m: m.pk):
         milestone_set_complete(milestone=milestone, complete=milestone in ticked, by=by)
     if evidence_url:
-        evidence_add_link(action=action, added_by=by, url=evidence_url, title=evidence_title)
+        evidence_add_link(action=action, by=by, url=evidence_url, title=evidence_title)
     if evidence_file:
         # Last, because the file is stored before its row: nothing after it can fail.
-        evidence_add_file(action=action, added_by=by, upload=evidence_file, title=evidence_title)
+        evidence_add_file(action=action, by=by, upload=evidence_file, title=evidence_title)
 
 
 @transaction.atomic
@@ -254,7 +314,7 @@ def action_reassign_owner(*, action: Action, owner: User, by: User, note: str = 
     action_update(action=action, expected_version=action.version, by=by, owner=owner)
     action_record_progress(
         action=action,
-        author=by,
+        by=by,
         expected_version=action.version,
         text=note or f"Owner changed from {previous} to {owner}.",
     )
@@ -321,7 +381,7 @@ def actions_bulk_set_status(
             continue
         action_record_progress(
             action=action,
-            author=by,
+            by=by,
             expected_version=action.version,
             text=note,
             delivery_status=delivery_status,

@@ -19,7 +19,7 @@ from improvement.uploads import inspect_upload
 def evidence_add_file(
     *,
     action: Action,
-    added_by: User,
+    by: User,
     upload: UploadedFile,
     title: str = "",
     is_sample: bool = False,
@@ -35,10 +35,10 @@ def evidence_add_file(
         size=checked.size,
         content_type=checked.content_type,
         sha256=digest.hexdigest(),
-        added_by=added_by,
+        added_by=by,
         is_sample=is_sample,
     )
-    evidence._history_user = added_by
+    evidence._history_user = by
     evidence.file.save(checked.safe_name, upload, save=False)
     try:
         evidence.full_clean()
@@ -52,16 +52,26 @@ def evidence_add_file(
 
 @transaction.atomic
 def evidence_add_link(
-    *, action: Action, added_by: User, url: str, title: str, is_sample: bool = False
+    *, action: Action, by: User, url: str, title: str, is_sample: bool = False
 ) -> Evidence:
     evidence = Evidence(
         action=action,
         title=(title or "").strip(),
         url=url,
-        added_by=added_by,
+        added_by=by,
         is_sample=is_sample,
     )
-    evidence._history_user = added_by
+    evidence._history_user = by
     evidence.full_clean()
     evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def evidence_retitle(*, evidence: Evidence, title: str, by: User) -> Evidence:
+    """Evidence is kept as it was added; only its title can be corrected."""
+    evidence.title = (title or "").strip()
+    evidence._history_user = by
+    evidence.full_clean()
+    evidence.save(update_fields=["title", "updated_at"])
     return evidence

@@ -135,3 +135,43 @@ def improvement_area_add(
     area.supporting_findings.set(findings)
     area.themes.set(themes)
     return area
+
+
+@transaction.atomic
+def inspection_describe(
+    *,
+    inspection: Inspection,
+    by: User | None = None,
+    title: str | None = None,
+    publication_date: dt.date | None = None,
+    report_url: str | None = None,
+    summary: str | None = None,
+) -> Inspection:
+    """Correct what an imported report could not say about itself: title, link, summary."""
+    changes = {
+        "title": title,
+        "publication_date": publication_date,
+        "report_url": report_url,
+        "summary": summary,
+    }
+    changes = {field: value for field, value in changes.items() if value is not None}
+    for field, value in changes.items():
+        setattr(inspection, field, value)
+    inspection._history_user = by
+    inspection.full_clean()
+    inspection.save(update_fields=[*changes, "updated_at"])
+    return inspection
+
+
+@transaction.atomic
+def improvement_area_set_findings(
+    *, area: ImprovementArea, findings: Iterable[Finding], by: User | None = None
+) -> ImprovementArea:
+    """Link the report's paragraphs that support an improvement area (same inspection only)."""
+    findings = list(findings)
+    if any(f.inspection_id != area.inspection_id for f in findings):
+        raise ValidationError(
+            {"supporting_findings": "Supporting findings must come from the same inspection."}
+        )
+    area.supporting_findings.set(findings)
+    return area

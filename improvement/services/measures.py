@@ -58,7 +58,7 @@ def measure_record_value(
     measure: Measure,
     recorded_on: dt.date,
     value: Decimal,
-    recorded_by: User,
+    by: User,
     note: str = "",
     is_sample: bool = False,
 ) -> MeasureValue:
@@ -69,10 +69,10 @@ def measure_record_value(
         recorded_on=recorded_on,
         value=value,
         note=note,
-        recorded_by=recorded_by,
+        recorded_by=by,
         is_sample=is_sample,
     )
-    measure_value._history_user = recorded_by
+    measure_value._history_user = by
     measure_value.full_clean()
     measure_value.save()
     return measure_value

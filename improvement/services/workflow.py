@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from improvement.models import (
@@ -18,6 +18,7 @@ from improvement.services.actions import (
     action_record_progress,
     save_with_version_check,
 )
+from improvement.text import visible_text
 
 
 @transaction.atomic
@@ -86,7 +87,7 @@ def action_send_back(*, action: Action, by: User, expected_version: int, reason:
         raise ValidationError({"reason": "Say why the action is sent back."})
     action_record_progress(
         action=action,
-        author=by,
+        by=by,
         expected_version=expected_version,
         text=f"Sent back: {reason}",
         delivery_status=Action.DeliveryStatus.IN_PROGRESS,
@@ -96,64 +97,92 @@ def action_send_back(*, action: Action, by: User, expected_version: int, reason:
     return action
 
 
+# A new deadline further off than this is a typo or a plan that needs rewriting, not a request.
+MAX_YEARS_AHEAD = 10
+
+PENDING_EXISTS = "A deadline change for this action is already awaiting a decision."
+
+
+def _has_pending_request(action: Action) -> bool:
+    return action.due_date_changes.filter(status=DueDateChange.Status.PENDING).exists()
+
+
 @transaction.atomic
 def due_date_change_request(
     *,
     action: Action,
-    requested_by: User,
+    by: User,
     new_date: dt.date,
     reason: str,
     today: dt.date | None = None,
 ) -> DueDateChange:
     today = today or timezone.localdate()
+    # Lock the action so simultaneous requests queue here and see each other's pending request.
+    action = Action.objects.select_for_update().get(pk=action.pk)
     if action.is_closed:
         raise ValidationError("This action is closed; its deadline can no longer change.")
     if new_date < today:
         raise ValidationError({"new_date": "The new date must be today or in the future."})
+    if new_date.year > today.year + MAX_YEARS_AHEAD:
+        raise ValidationError(
+            {"new_date": f"The new date must be within {MAX_YEARS_AHEAD} years from today."}
+        )
     if new_date < action.start_date:
         raise ValidationError({"new_date": "The new date must be after the action's start date."})
     if new_date == action.due_date:
         raise ValidationError({"new_date": "The new date is the same as the current due date."})
-    if action.due_date_changes.filter(status=DueDateChange.Status.PENDING).exists():
-        raise ValidationError("A deadline change for this action is already awaiting a decision.")
+    if _has_pending_request(action):
+        raise ValidationError(PENDING_EXISTS)
     change = DueDateChange(
         action=action,
         old_date=action.due_date,
         new_date=new_date,
-        reason=(reason or "").strip(),
-        requested_by=requested_by,
+        reason=visible_text(reason),
+        requested_by=by,
     )
-    change._history_user = requested_by
+    change._history_user = by
     change.full_clean()
-    change.save()
+    try:
+        # The savepoint keeps the caller's transaction usable if the database refuses.
+        with transaction.atomic():
+            change.save()
+    except IntegrityError:
+        # The one-pending-request constraint: another request won a race the lock did not
+        # cover (a backend without row locks, such as SQLite under concurrent writers).
+        raise ValidationError(PENDING_EXISTS) from None
     return change
 
 
 @transaction.atomic
 def due_date_change_decide(
-    *, change: DueDateChange, decided_by: User, approve: bool, note: str = ""
+    *, change: DueDateChange, by: User, approve: bool, note: str = ""
 ) -> DueDateChange:
     change = DueDateChange.objects.select_for_update().select_related("action").get(pk=change.pk)
     if change.status != DueDateChange.Status.PENDING:
         raise ValidationError("This request has already been decided.")
-    if change.requested_by_id == decided_by.pk:
+    if change.requested_by_id == by.pk:
         raise ValidationError("Someone else must decide a deadline change you asked for.")
-    if not approve and not (note or "").strip():
+    if not approve and not visible_text(note):
         raise ValidationError({"decision_note": "Say why the request is refused."})
+    action = Action.objects.select_for_update().get(pk=change.action_id)
+    if approve and action.is_closed:
+        raise ValidationError(
+            "This action has been closed since the request was made, so its due date can no "
+            "longer change. Refuse the request instead."
+        )
+    if approve and action.due_date != change.old_date:
+        raise ValidationError("The due date has changed since this request was made.")
     change.status = DueDateChange.Status.APPROVED if approve else DueDateChange.Status.REFUSED
-    change.decided_by = decided_by
+    change.decided_by = by
     change.decided_at = timezone.now()
-    change.decision_note = (note or "").strip()
-    change._history_user = decided_by
+    change.decision_note = visible_text(note)
+    change._history_user = by
     change.full_clean()
     change.save()
     if approve:
-        action = change.action
-        if action.due_date != change.old_date:
-            raise ValidationError("The due date has changed since this request was made.")
         action.due_date = change.new_date
         action.due_date_change_count += 1
-        action._history_user = decided_by
+        action._history_user = by
         save_with_version_check(
             action,
             expected_version=action.version,

@@ -66,7 +66,7 @@ def deadline_request(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             change = services.due_date_change_request(
                 action=action,
-                requested_by=request.user,
+                by=request.user,
                 new_date=form.cleaned_data["new_date"],
                 reason=form.cleaned_data["reason"],
                 today=today,
@@ -141,7 +141,7 @@ def deadline_decide(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.due_date_change_decide(
                 change=change,
-                decided_by=request.user,
+                by=request.user,
                 approve=form.approve,
                 note=form.cleaned_data["decision_note"],
             )

@@ -127,7 +127,7 @@ def test_owner_update_shows_on_the_leaders_dashboard_after_reload(
     action = Action.objects.get(pk=plan["overdue"][0].pk)
     services.action_record_progress(
         action=action,
-        author=plan["owner"],
+        by=plan["owner"],
         expected_version=action.version,
         text="Delivered: every care leaver now has a pathway plan.",
         delivery_status=Action.DeliveryStatus.DELIVERED,

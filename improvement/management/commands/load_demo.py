@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from improvement.demo import load_demo
 
@@ -7,6 +8,12 @@ class Command(BaseCommand):
     help = "Load the Knowsley demo (authorities, inspections, sample plan, demo users). Idempotent."
 
     def handle(self, *args, **options) -> None:
+        if not settings.DEBUG:
+            # The demo hands out known passwords: never on a server that is not a local one.
+            raise CommandError(
+                "load_demo refuses to run with DEBUG off: the demo users have published "
+                "passwords. Run it only locally, with DEBUG=1 (`make run` does this)."
+            )
         summary = load_demo(log=lambda line: self.stdout.write(line))
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (sample accounts):"))
         for user in summary.users:
