@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from improvement import roles, services
+from improvement.demo_plans import load_plan_submissions
 from improvement.importer.parser import parse_report
 from improvement.importer.themes import suggest_themes
 from improvement.models import Action, Authority, Inspection, Judgement, Team, Theme, User
@@ -953,4 +954,5 @@ def load_demo(
     log(f"Knowsley inspections: {knowsley.inspections.count()}")
     created = _load_plan(knowsley, inspection, users, themes, anchor)
     log(f"Sample actions: {knowsley.actions.count()} ({created} new)")
+    load_plan_submissions(authority=knowsley, recorded_by=users["admin"])
     return DemoSummary(authorities_created, created, DEMO_USERS)

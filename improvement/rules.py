@@ -110,6 +110,23 @@ rules.add_perm("improvement.see_whole_deadline_register", is_leader_or_admin | i
 rules.add_perm("improvement.see_sign_off_queue", is_leader_or_admin | is_board_viewer)
 
 
+# Plans sent after an inspection: recorded by those who answer for the plan.
+rules.add_perm("improvement.record_plan_submission", in_scope & is_leader_or_admin)
+
+
+@rules.predicate
+def owns_a_measured_action(user, measure) -> bool:
+    return measure is not None and measure.actions.filter(owner_id=user.pk).exists()
+
+
+rules.add_perm("improvement.see_measure", may_see)
+# Children's outcomes: recorded by a leader, or by the owner of an action the measure tracks.
+rules.add_perm(
+    "improvement.record_measure_value",
+    in_scope & (is_leader_or_admin | (is_action_owner & owns_a_measured_action)),
+)
+
+
 def _admin_model_permissions() -> None:
     """The Administrator role may use every model in the Django admin."""
     rules.add_perm("improvement", is_administrator)

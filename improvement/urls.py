@@ -1,6 +1,6 @@
 from django.urls import path
 
-from improvement.views import actions, dashboard, home, importer, inspections, workflow
+from improvement.views import actions, dashboard, home, importer, inspections, plans, workflow
 
 app_name = "improvement"
 
@@ -29,4 +29,7 @@ urlpatterns = [
         importer.report_import_preview,
         name="report-import-preview",
     ),
+    # The post-inspection action plan as sent (views/plans.py)
+    path("inspections/<int:pk>/plan/", plans.plan_submission_record, name="plan-submission"),
+    path("plans/<int:pk>/download/", plans.plan_document_download, name="plan-download"),
 ]

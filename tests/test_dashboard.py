@@ -282,7 +282,7 @@ def test_empty_authority_dashboard_says_so(client, authority, local_leader):
     assert response.status_code == 200
     html = response.content.decode()
     assert "No inspections are recorded for Knowsley." in html
-    assert "No Ofsted inspection is recorded for Knowsley" in html
+    assert "No Ofsted inspection of Knowsley that needs an action plan is recorded" in html
     assert "No measures of children" in html
     assert "No action is overdue." in html
 
@@ -511,7 +511,7 @@ def test_page_shows_history_clock_gaps_and_themes(client, authority, local_leade
     assert "SIF area nobody answered" not in html
     assert history["latest"].get_absolute_url() in html
     # Inspection named without a stray space before the full stop.
-    assert "ILACS standard inspection, November 2024, report published" in html
+    assert "ILACS standard inspection, November 2024</a>, report published" in html
     clock = response.context["clock"]
     assert response.context["clock_inspection"] == history["latest"]
     assert clock.final is not None
@@ -602,7 +602,7 @@ def test_clock_follows_the_latest_inspection_with_a_published_report(
     assert response.context["clock_inspection"] == history["latest"]
     assert response.context["clock"].is_running
     html = response.content.decode()
-    assert "For the latest Ofsted inspection with a published report:" in html
+    assert "For the latest inspection that needs an action plan:" in html
     assert "Final action plan" in html
 
 
@@ -619,7 +619,7 @@ def test_clock_without_a_publication_date_says_it_cannot_start(client, authority
     assert response.context["clock_inspection"] == latest
     assert not response.context["clock"].is_running
     html = response.content.decode()
-    assert "For the latest Ofsted inspection:" in html
+    assert "For the latest inspection that needs an action plan:" in html
     assert "The clock cannot start: the report&#x27;s publication date is not recorded." in html
 
 

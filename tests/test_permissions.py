@@ -263,6 +263,9 @@ REGISTRY: dict[str, Page] = {
         get=expect(FORBIDDEN, admin=REDIRECT),
         post=expect(FORBIDDEN, admin=REDIRECT),
     ),
+    # The post-inspection plan as sent: recorded by leaders and administrators of the authority.
+    "plan-submission": Page(kwargs=pk_of("inspection"), get=LEADER_OR_ADMIN, post=LEADER_OR_ADMIN),
+    "plan-download": Page(kwargs=pk_of("plan"), get=SEE, post=GET_ONLY),
 }
 
 
@@ -429,7 +432,16 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )
+    plan = services.plan_submission_record(
+        inspection=inspection,
+        stage="final",
+        submitted_on=inspection.publication_date,
+        by=leader,
+        upload=SimpleUploadedFile("plan.txt", b"Our post-inspection action plan.\n"),
+        today=TODAY,
+    )
     return SimpleNamespace(
+        plan=plan,
         home=home,
         away=away,
         inspection=inspection,

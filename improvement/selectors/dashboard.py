@@ -14,6 +14,7 @@ from django.db.models import (
     Exists,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -31,6 +32,7 @@ from improvement.models import (
     Inspection,
     Measure,
     MeasureValue,
+    PlanSubmission,
     Theme,
     User,
 )
@@ -114,10 +116,19 @@ def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
     at least one of its improvement areas.
     """
     answered = ImprovementArea.objects.filter(inspection=OuterRef("pk"), actions__isnull=False)
+    areas = ImprovementArea.objects.filter(inspection=OuterRef("pk"))
     # Ordered on the first known date: PostgreSQL sorts NULL start dates last, SQLite first.
+    # The area flags and the plans sent are what the statutory clock needs (clock.py).
     inspections = list(
         authority_inspections(authority=authority)
-        .annotate(has_action=Exists(answered))
+        .annotate(
+            has_action=Exists(answered),
+            has_improvement_area=Exists(areas),
+            has_priority_action_area=Exists(areas.filter(is_priority_action=True)),
+        )
+        .prefetch_related(
+            Prefetch("plan_submissions", queryset=PlanSubmission.objects.order_by("submitted_on"))
+        )
         .order_by(Coalesce("start_date", "publication_date"), "pk")
     )
     for inspection in inspections:

@@ -26,6 +26,7 @@ from improvement.services.inspections import (
     improvement_area_add,
     inspection_create,
     judgement_add,
+    plan_submission_record,
 )
 from improvement.services.measures import measure_create, measure_record_value
 from improvement.services.workflow import (
@@ -60,6 +61,7 @@ __all__ = [
     "measure_record_value",
     "milestone_add",
     "milestone_set_complete",
+    "plan_submission_record",
     "team_create",
     "theme_upsert",
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
 from improvement.access import access_authority
-from improvement.clock import action_plan_clock
+from improvement.clock import action_plan_clock, monitoring_cycle
 from improvement.models import Action, Authority, Inspection, Measure
 from improvement.selectors import dashboard as reads
 
@@ -50,16 +50,23 @@ def _chart_rows(counts, prefix, choices, colours, link, param) -> list[dict]:
     ]
 
 
-def _clock(inspections: list[Inspection], today: dt.date):
-    # The clock counts from the report's publication, so a later visit whose report is not yet
-    # recorded as published must not hide a running clock. With no publication date at all, the
-    # latest inspection's clock says why it cannot start. `inspections` is oldest first.
-    ofsted = [i for i in inspections if i.is_ofsted]
-    if not ofsted:
-        return None, None
-    published = [i for i in ofsted if i.publication_date is not None]
-    inspection = published[-1] if published else ofsted[-1]
-    return inspection, action_plan_clock(inspection, today)
+def _clock(inspections: list[Inspection], today: dt.date) -> dict:
+    """The plan clock of the latest inspection that needs a plan, what follows it, and every
+    earlier plan not recorded as sent. `inspections` is oldest first, annotated as
+    reads.dashboard_inspections does, so no query is made here.
+    """
+    clocks = [(i, action_plan_clock(i, today)) for i in inspections if i.is_ofsted]
+    needing = [(i, c) for i, c in clocks if c.needs_plan]
+    if not needing:
+        return {"inspection": None, "clock": None, "monitoring": None, "unsent": []}
+    inspection, clock = needing[-1]
+    later = inspections[inspections.index(inspection) + 1 :]
+    return {
+        "inspection": inspection,
+        "clock": clock,
+        "monitoring": monitoring_cycle(inspection, later, clock=clock, today=today),
+        "unsent": [{"inspection": i, "clock": c} for i, c in needing[:-1] if not c.is_stopped],
+    }
 
 
 def _format_value(measure: Measure, value: Decimal) -> str:
@@ -133,7 +140,7 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
 
     counts = reads.dashboard_action_counts(authority=authority, today=today, now=now)
     inspections = reads.dashboard_inspections(authority=authority)
-    clock_inspection, clock = _clock(inspections, today)
+    plan_clock = _clock(inspections, today)
 
     headline = [
         ("overdue", "Overdue", "due date passed, not delivered", link(overdue=1)),
@@ -199,7 +206,9 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
                 authority=authority, inspections=inspections
             )
         ],
-        "clock_inspection": clock_inspection,
-        "clock": clock,
+        "clock_inspection": plan_clock["inspection"],
+        "clock": plan_clock["clock"],
+        "monitoring": plan_clock["monitoring"],
+        "unsent_plans": plan_clock["unsent"],
     }
     return render(request, "improvement/dashboard.html", context)
