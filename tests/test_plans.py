@@ -240,3 +240,25 @@ def test_the_form_page_runs_a_fixed_number_of_queries(client, authority, local_l
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     assert len(queries) == 6, [q["sql"] for q in queries.captured_queries]
+
+
+def test_demo_dashboard_shows_no_false_overdue_plan(client):
+    """Knowsley's plans were sent: no plan clock on the dashboard reads overdue."""
+    from improvement.demo import load_demo
+    from improvement.models import Authority, User
+
+    load_demo(anchor=TODAY)
+    load_demo(anchor=TODAY)  # idempotent: still one record per plan
+    assert PlanSubmission.objects.count() == 5
+    knowsley = Authority.objects.get(ons_code="E08000011")
+    client.force_login(User.objects.get(username="leader"))
+    response = client.get(reverse("improvement:dashboard-authority", args=[knowsley.pk]))
+    clock = response.context["clock"]
+    assert response.context["clock_inspection"].start_date == dt.date(2024, 11, 18)
+    assert clock.is_stopped and not clock.is_overdue
+    assert response.context["unsent_plans"] == []
+    html = response.content.decode()
+    assert "Submitted on 25 April 2025 (67 working days after publication)" in html
+    assert "What comes next: monitoring" in html
+    section = html[html.index('id="clock"') : html.index('id="exceptions"')]
+    assert "Overdue" not in section and "overdue" not in section
