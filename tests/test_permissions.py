@@ -159,7 +159,7 @@ REGISTRY: dict[str, Page] = {
     # My actions lists only what the user owns or whose team they lead, with "Update" links.
     "my-actions": Page(
         kwargs=no_kwargs,
-        get=expect(READ_ONLY, owner=OK, team_lead=OK, no_role=FORBIDDEN),
+        get=expect(READ_ONLY, owner=OK, team_lead=OK, no_role=FORBIDDEN, board=FORBIDDEN),
         post=GET_ONLY,
         controls=url_of("action-update", "mine"),
     ),
