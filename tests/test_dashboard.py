@@ -724,3 +724,35 @@ def test_dashboard_runs_the_same_queries_for_10_and_1000_actions(client, authori
     # Session, user, role groups, authority, then one query per section of the page.
     assert large <= 15, f"{large} queries"
     assert "See all" in html
+
+
+def test_an_inspection_below_good_with_no_areas_recorded_is_itself_a_gap(authority):
+    """Nothing recorded for the plan to answer is a gap; a visit with no judgement is not."""
+    graded = InspectionFactory(authority=authority, start_date=dt.date(2024, 11, 18))
+    JudgementFactory(inspection=graded, area="Leaders", grade="inadequate")
+    good = InspectionFactory(authority=authority, start_date=dt.date(2023, 1, 9))
+    JudgementFactory(inspection=good, area="Leaders", grade="good")
+    InspectionFactory(
+        authority=authority, kind=Inspection.Kind.FOCUSED_VISIT, start_date=dt.date(2025, 2, 3)
+    )
+    inspections = reads.dashboard_inspections(authority=authority)
+    gaps = reads.dashboard_plan_gaps(inspections=reads.live_inspections(inspections))
+    assert [(g.inspection, g.no_areas_recorded) for g in gaps] == [(graded, True)]
+
+
+def test_live_inspections_run_from_the_full_inspection_before_the_latest(authority, history):
+    """Visits between the two latest full inspections are live; older ones only while an open
+    action answers them."""
+    between = InspectionFactory(
+        authority=authority, kind=Inspection.Kind.FOCUSED_VISIT, start_date=dt.date(2022, 10, 3)
+    )
+    old_visit = InspectionFactory(
+        authority=authority, kind=Inspection.Kind.FOCUSED_VISIT, start_date=dt.date(2018, 10, 1)
+    )
+    old_area = ImprovementAreaFactory(inspection=old_visit)
+    inspections = reads.dashboard_inspections(authority=authority)
+    live = reads.live_inspections(inspections)
+    assert live == [history["ilacs"], between, history["latest"]]
+    _action(authority, improvement_areas=[old_area])
+    live = reads.live_inspections(reads.dashboard_inspections(authority=authority))
+    assert live == [old_visit, history["ilacs"], between, history["latest"]]

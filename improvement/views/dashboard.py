@@ -198,7 +198,8 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "stale_href": link(stale=1),
         "inspections": inspections,
         "latest_inspection": inspections[-1] if inspections else None,
-        "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.current_inspections(inspections)),
+        "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.live_inspections(inspections)),
+        "live_plan_rule": reads.LIVE_PLAN_RULE,
         "measures": _measure_rows(reads.dashboard_measures(authority=authority)),
         "themes": [
             {"item": item, "href": link(theme=item.theme.slug)}
