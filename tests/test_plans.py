@@ -263,9 +263,7 @@ def test_demo_dashboard_shows_no_false_overdue_plan(client):
     section = html[html.index('id="clock"') : html.index('id="exceptions"')]
     assert "Overdue" not in section and "overdue" not in section
     # Gaps in the plan cover every inspection whose plan is live, and say the rule.
-    gaps = {
-        (g.inspection.kind, g.inspection.start_date): g for g in response.context["plan_gaps"]
-    }
+    gaps = {(g.inspection.kind, g.inspection.start_date): g for g in response.context["plan_gaps"]}
     assert len(gaps[("send_area", dt.date(2022, 3, 14))].areas_without_action) == 3
     assert len(gaps[("focused_visit", dt.date(2022, 10, 1))].areas_without_action) == 3
     assert gaps[("ilacs_standard", dt.date(2024, 11, 18))].no_areas_recorded
