@@ -1,6 +1,15 @@
 from django.urls import path
 
-from improvement.views import actions, dashboard, home, importer, inspections, plans, workflow
+from improvement.views import (
+    actions,
+    dashboard,
+    home,
+    importer,
+    inspections,
+    measures,
+    plans,
+    workflow,
+)
 
 app_name = "improvement"
 
@@ -32,4 +41,6 @@ urlpatterns = [
     # The post-inspection action plan as sent (views/plans.py)
     path("inspections/<int:pk>/plan/", plans.plan_submission_record, name="plan-submission"),
     path("plans/<int:pk>/download/", plans.plan_document_download, name="plan-download"),
+    # Children's outcomes: a measure's values, recorded from the page (views/measures.py)
+    path("measures/<int:pk>/", measures.measure_detail, name="measure-detail"),
 ]

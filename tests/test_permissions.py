@@ -42,6 +42,7 @@ from tests.factories import (
     ImprovementAreaFactory,
     InspectionFactory,
     JudgementFactory,
+    MeasureFactory,
     TeamFactory,
     UserFactory,
 )
@@ -266,6 +267,15 @@ REGISTRY: dict[str, Page] = {
     # The post-inspection plan as sent: recorded by leaders and administrators of the authority.
     "plan-submission": Page(kwargs=pk_of("inspection"), get=LEADER_OR_ADMIN, post=LEADER_OR_ADMIN),
     "plan-download": Page(kwargs=pk_of("plan"), get=SEE, post=GET_ONLY),
+    # A measure's values: recorded by the owner of an action it tracks, or a leader.
+    "measure-detail": Page(
+        kwargs=pk_of("measure"),
+        get=expect(READ_ONLY, owner=OK, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=expect(
+            FORBIDDEN, owner=OK, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND
+        ),
+        controls=lambda w: ['name="recorded_on_0"'],
+    ),
 }
 
 
@@ -440,7 +450,10 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("plan.txt", b"Our post-inspection action plan.\n"),
         today=TODAY,
     )
+    measure = MeasureFactory(authority=home, name="Care leavers in suitable accommodation")
+    measure.actions.add(mine)
     return SimpleNamespace(
+        measure=measure,
         plan=plan,
         home=home,
         away=away,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from crispy_forms_gds.layout import Field, Size
+from crispy_forms_gds.layout import Field, Fluid, Size
 from django import forms
 
 from improvement.forms.workflow import NOTE_MAX_LENGTH, GovukDateField, _helper
@@ -52,3 +52,39 @@ class PlanSubmissionForm(forms.Form):
             self.add_error("url", "Give a link or upload the plan, not both")
         cleaned["note"] = (cleaned.get("note") or "").strip()
         return cleaned
+
+
+class MeasureValueForm(forms.Form):
+    """One dated value of a measure of children's outcomes; bounds are the service's to check."""
+
+    value = forms.DecimalField(
+        label="Value",
+        max_digits=12,
+        decimal_places=2,
+        error_messages={
+            "required": "Enter the value",
+            "invalid": "The value must be a number, like 62.5",
+            "max_decimal_places": "The value can have at most 2 decimal places",
+            "max_digits": "The value is too large",
+            "max_whole_digits": "The value is too large",
+        },
+    )
+    recorded_on = GovukDateField(name="The date the value is for", label="What date is it for?")
+    note = forms.CharField(
+        label="Note (optional)",
+        help_text="Where the figure comes from, and anything that explains it.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=NOTE_MAX_LENGTH,
+        required=False,
+    )
+
+    def __init__(self, *args, unit_suffix: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["value"].widget.attrs.update({"inputmode": "decimal", "spellcheck": "false"})
+        if unit_suffix:
+            self.fields["value"].help_text = f"In {unit_suffix}"
+        self.helper = _helper(
+            Field.text("value", field_width=Fluid.ONE_QUARTER),
+            Field("recorded_on", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field.textarea("note"),
+        )
