@@ -221,3 +221,43 @@ def test_each_role_is_offered_only_pages_it_can_use(client, authority):
             assert client.get(href, follow=True).status_code == 200, (user, href)
     client.force_login(board)
     assert client.get(reverse("improvement:my-actions")).status_code == 403
+
+
+# Times in GOV.UK style
+
+
+@pytest.mark.parametrize(
+    ("hour", "minute", "shown"),
+    [(19, 6, "7:06pm"), (10, 0, "10am"), (12, 0, "midday"), (0, 0, "midnight"), (0, 30, "12:30am")],
+)
+def test_times_read_govuk_style(hour, minute, shown):
+    from improvement.templatetags.govuk_dates import govuk_datetime, govuk_time
+
+    assert govuk_time(dt.time(hour, minute)) == shown
+    when = dt.datetime(2026, 12, 3, hour, minute, tzinfo=dt.UTC)
+    assert govuk_datetime(when) == f"3 December 2026 at {shown}"
+
+
+def test_a_note_time_reads_govuk_style_on_the_action_page(client, area, owner):
+    action = _action(area, owner)
+    services.action_record_progress(
+        action=action,
+        author=owner,
+        expected_version=action.version,
+        text="Audit done.",
+        at=dt.datetime(2026, 11, 30, 19, 6, tzinfo=dt.UTC),
+    )
+    client.force_login(owner)
+    html = client.get(action.get_absolute_url()).content.decode()
+    assert "30 November 2026 at 7:06pm" in html
+    assert "p.m." not in html
+
+
+def test_headline_cards_are_coloured_by_meaning(client, area, owner, leader):
+    authority = area.inspection.authority
+    _action(area, owner, due_date=NOW.date() + dt.timedelta(days=5))
+    client.force_login(leader)
+    html = client.get(reverse("improvement:dashboard-authority", args=[authority.pk])).content
+    html = html.decode()
+    assert 'class="app-stat app-stat--amber" id="stat-due_soon"' in html
+    assert 'class="app-stat" id="stat-overdue"' in html

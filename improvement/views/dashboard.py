@@ -22,6 +22,16 @@ from improvement.selectors import dashboard as reads
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
 RAG_COLOURS = {"red": "red", "amber": "amber", "green": "green", "blue": "blue"}
+# What a non-zero headline count means: red is off track, amber needs attention soon, blue is
+# a decision waiting. A zero count keeps the neutral edge.
+HEADLINE_TONES = {
+    "overdue": "red",
+    "due_soon": "amber",
+    "stale": "amber",
+    "slipped": "red",
+    "awaiting_sign_off": "blue",
+    "pending_deadline_changes": "blue",
+}
 IMPACT_COLOURS = {"not_assessed": "grey", "evidenced": "green", "closed_without_impact": "amber"}
 
 
@@ -175,7 +185,14 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "counts": counts,
         "headline": [
-            {"key": key, "label": label, "hint": hint, "count": counts[key], "href": href}
+            {
+                "key": key,
+                "label": label,
+                "hint": hint,
+                "count": counts[key],
+                "href": href,
+                "tone": HEADLINE_TONES[key],
+            }
             for key, label, hint, href in headline
         ],
         "all_actions_href": link(),
