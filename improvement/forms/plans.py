@@ -61,6 +61,8 @@ class MeasureValueForm(forms.Form):
         label="Value",
         max_digits=12,
         decimal_places=2,
+        # GOV.UK asks for a text input with a numeric keyboard, not type="number".
+        widget=forms.TextInput,
         error_messages={
             "required": "Enter the value",
             "invalid": "The value must be a number, like 62.5",
