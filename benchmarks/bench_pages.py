@@ -69,6 +69,9 @@ def pages() -> list[tuple[str, str]]:
     action = Action.objects.filter(reference="1.1").get()
     owners_action = Action.objects.filter(reference="2.3").get()
     inspection = Inspection.objects.get(authority=authority, start_date="2021-10-11")
+    measure_pk = action.measures.values_list("pk", flat=True).first() or (
+        authority.measures.values_list("pk", flat=True).first()
+    )
     return [
         ("owner", reverse("improvement:my-actions")),
         ("owner", reverse("improvement:action-update", args=[owners_action.pk])),
@@ -82,6 +85,8 @@ def pages() -> list[tuple[str, str]]:
         ("leader", reverse("improvement:inspection-detail", args=[inspection.pk])),
         ("admin", reverse("improvement:report-import")),
         ("admin", reverse("admin:improvement_action_changelist")),
+        ("owner", reverse("improvement:measure-detail", args=[measure_pk])),
+        ("leader", reverse("improvement:plan-submission", args=[inspection.pk])),
     ]
 
 

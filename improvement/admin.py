@@ -30,6 +30,7 @@ from improvement.models import (
     Measure,
     MeasureValue,
     Milestone,
+    PlanSubmission,
     ProgressNote,
     Team,
     Theme,
@@ -588,3 +589,31 @@ class AccessAttemptWithExpiryAdmin(AxesAccessAttemptAdmin):
 
 admin.site.unregister(AccessAttempt)
 admin.site.register(AccessAttempt, AccessAttemptWithExpiryAdmin)
+
+
+@admin.register(PlanSubmission)
+class PlanSubmissionAdmin(SimpleHistoryAdmin):
+    """Read here; recorded from the inspection page (services.plan_submission_record), which
+    checks the dates against the inspection and the other stage."""
+
+    list_display = ("inspection", "stage", "submitted_on", "submitted_by", "is_sample")
+    list_select_related = ("inspection__authority", "submitted_by")
+    list_filter = ("stage", "is_sample")
+    search_fields = ("inspection__authority__name", "note")
+    date_hierarchy = "submitted_on"
+    readonly_fields = (
+        "inspection",
+        "stage",
+        "submitted_on",
+        "submitted_by",
+        "url",
+        "file",
+        "size",
+        "content_type",
+        "sha256",
+        "note",
+        "is_sample",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

@@ -6,8 +6,11 @@ from improvement import scope
 from improvement.council_name import council_name
 
 NAV_PERMISSIONS = {
+    "my_actions": "improvement.see_my_actions",
+    "plan": "improvement.see_plan",
+    "dashboard": "improvement.see_dashboard",
     "deadline_register": "improvement.see_deadline_register",
-    "sign_off_queue": "improvement.see_sign_off_queue",
+    "sign_off_queue": "improvement.sign_off_actions",
     "import_report": "improvement.import_report",
 }
 

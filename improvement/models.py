@@ -794,3 +794,55 @@ class MeasureValue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.measure}: {self.value} on {self.recorded_on}"
+
+
+class PlanStage(models.TextChoices):
+    DRAFT = "draft", "Draft action plan"
+    FINAL = "final", "Final action plan"
+
+
+def plan_upload_to(instance: PlanSubmission, filename: str) -> str:
+    return f"plans/{instance.inspection_id}/{instance.stage}/{instance.sha256[:16]}/{filename}"
+
+
+class PlanSubmission(TimeStampedModel):
+    """The post-inspection action plan (draft or final) as sent: this is what stops the clock."""
+
+    Stage = PlanStage
+
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="plan_submissions"
+    )
+    stage = models.CharField(max_length=10, choices=Stage)
+    submitted_on = models.DateField(help_text="The day the plan was sent to Ofsted.")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="plan_submissions",
+        help_text="Who recorded the submission.",
+    )
+    url = models.URLField("link to the plan", max_length=500, blank=True)
+    file = models.FileField(upload_to=plan_upload_to, blank=True, max_length=300)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=120, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    note = models.TextField(blank=True)
+    is_sample = models.BooleanField(default=False, help_text="Demo data, not a real record.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["inspection", "submitted_on", "pk"]
+        constraints = [
+            _choices_check("stage", PlanStage, "plan_submission_stage_valid"),
+            # One draft and one final per inspection: a corrected date is an edit, with history.
+            models.UniqueConstraint(
+                fields=["inspection", "stage"], name="plan_submission_one_per_stage"
+            ),
+            models.CheckConstraint(
+                condition=Q(file="") | (Q(url="") & Q(sha256__regex=r"^[0-9a-f]{64}$")),
+                name="plan_submission_file_or_link_hashed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()} for {self.inspection}, sent {self.submitted_on}"

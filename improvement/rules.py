@@ -110,6 +110,29 @@ rules.add_perm("improvement.see_whole_deadline_register", is_leader_or_admin | i
 rules.add_perm("improvement.see_sign_off_queue", is_leader_or_admin | is_board_viewer)
 
 
+# Navigation by role: nobody is offered a page they cannot use. My actions is for those who can
+# own actions (board viewers cannot); the sign-off queue is offered to those who sign off (the
+# board may still read it from a link).
+rules.add_perm("improvement.see_my_actions", is_action_owner | is_leader_or_admin)
+rules.add_perm("improvement.sign_off_actions", is_leader_or_admin)
+
+# Plans sent after an inspection: recorded by those who answer for the plan.
+rules.add_perm("improvement.record_plan_submission", in_scope & is_leader_or_admin)
+
+
+@rules.predicate
+def owns_a_measured_action(user, measure) -> bool:
+    return measure is not None and measure.actions.filter(owner_id=user.pk).exists()
+
+
+rules.add_perm("improvement.see_measure", may_see)
+# Children's outcomes: recorded by a leader, or by the owner of an action the measure tracks.
+rules.add_perm(
+    "improvement.record_measure_value",
+    in_scope & (is_leader_or_admin | (is_action_owner & owns_a_measured_action)),
+)
+
+
 def _admin_model_permissions() -> None:
     """The Administrator role may use every model in the Django admin."""
     rules.add_perm("improvement", is_administrator)

@@ -22,6 +22,7 @@ from improvement.models import (
     Measure,
     MeasureValue,
     Milestone,
+    PlanSubmission,
     ProgressNote,
     Team,
     User,
@@ -45,6 +46,7 @@ AUTHORITY_PATHS: dict[type[Model], str] = {
     Evidence: "action__authority",
     DueDateChange: "action__authority",
     MeasureValue: "measure__authority",
+    PlanSubmission: "inspection__authority",
 }
 
 

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from improvement.views import actions, dashboard, home, importer, inspections, workflow
+from improvement.views import (
+    actions,
+    dashboard,
+    home,
+    importer,
+    inspections,
+    measures,
+    plans,
+    workflow,
+)
 
 app_name = "improvement"
 
@@ -29,4 +38,9 @@ urlpatterns = [
         importer.report_import_preview,
         name="report-import-preview",
     ),
+    # The post-inspection action plan as sent (views/plans.py)
+    path("inspections/<int:pk>/plan/", plans.plan_submission_record, name="plan-submission"),
+    path("plans/<int:pk>/download/", plans.plan_document_download, name="plan-download"),
+    # Children's outcomes: a measure's values, recorded from the page (views/measures.py)
+    path("measures/<int:pk>/", measures.measure_detail, name="measure-detail"),
 ]

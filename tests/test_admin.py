@@ -34,6 +34,7 @@ from improvement.models import (
     Measure,
     MeasureValue,
     Milestone,
+    PlanSubmission,
     ProgressNote,
     Team,
     Theme,
@@ -213,6 +214,16 @@ BUILDERS: dict[type, Callable] = {
     ),
     MeasureValue: lambda p, a, b: MeasureValue.objects.bulk_create(
         MeasureValue(measure=p.measure, recorded_on=_day(i), value=Decimal(15), recorded_by=p.user)
+        for i in range(a, b)
+    ),
+    # One final plan per inspection (a constraint), so each row gets its own inspection.
+    PlanSubmission: lambda p, a, b: PlanSubmission.objects.bulk_create(
+        PlanSubmission(
+            inspection=InspectionFactory(authority=p.authority),
+            stage=PlanSubmission.Stage.FINAL,
+            submitted_on=_day(i),
+            submitted_by=p.user,
+        )
         for i in range(a, b)
     ),
 }

@@ -23,6 +23,7 @@ def _inspection(publication_date, *, priority=False, kind=Inspection.Kind.ILACS_
     """An unsaved stand-in with the attributes the clock reads (no database needed)."""
     areas = [SimpleNamespace(is_priority_action=priority)]
     return SimpleNamespace(
+        kind=kind,
         publication_date=publication_date,
         is_ofsted=kind in Inspection.OFSTED_KINDS,
         improvement_areas=SimpleNamespace(all=lambda: areas),
@@ -166,3 +167,136 @@ def test_priority_actions_can_be_given_by_the_caller():
     inspection = _inspection(KNOWSLEY_PUBLISHED, priority=False)
     clock = action_plan_clock(inspection, dt.date(2022, 1, 4), has_priority_actions=True)
     assert clock.draft is not None
+
+
+# The clock as an inspection's life: which kinds need a plan, submission stops it, what is next.
+
+
+def _sent(stage, day):
+    return SimpleNamespace(stage=stage, submitted_on=day)
+
+
+def test_plan_requirement_by_kind():
+    """Full inspections always need a plan; letters only with priority actions; never for MVs."""
+    from improvement.clock import plan_requirement
+
+    K = Inspection.Kind
+
+    def needs(kind, priority=False, areas=False):
+        r = plan_requirement(kind, has_priority_actions=priority, has_improvement_areas=areas)
+        return r.needs_plan, r.needs_draft
+
+    for kind in (K.ILACS_STANDARD, K.ILACS_SHORT, K.SIF, K.SIF_REINSPECTION):
+        assert needs(kind) == (True, False)
+        assert needs(kind, priority=True) == (True, True)
+    for kind in (K.FOCUSED_VISIT, K.JTAI):
+        assert needs(kind, areas=True) == (False, False)
+        assert needs(kind, priority=True, areas=True) == (True, True)
+    assert needs(K.SEND_AREA) == (False, False)
+    assert needs(K.SEND_AREA, areas=True) == (True, False)
+    for kind in (K.MONITORING_VISIT, K.SAFEGUARDING_LAC, K.SELF_EVALUATION, K.PEER_REVIEW):
+        assert needs(kind, priority=True, areas=True) == (False, False)
+
+
+def test_a_focused_visit_without_priority_actions_shows_no_clock():
+    inspection = _inspection(KNOWSLEY_PUBLISHED, kind=Inspection.Kind.FOCUSED_VISIT)
+    clock = action_plan_clock(inspection, dt.date(2026, 1, 5), submissions=[])
+    assert not clock.needs_plan
+    assert not clock.is_running
+    assert clock.deadlines == []
+    assert "only where its letter sets areas for priority action" in clock.not_started_reason
+
+
+def test_a_submitted_final_plan_stops_the_clock():
+    """Knowsley 2021: published Friday 3 December 2021, final plan due 16 March 2022."""
+    inspection = _inspection(KNOWSLEY_PUBLISHED)
+    clock = action_plan_clock(
+        inspection, dt.date(2026, 12, 3), submissions=[_sent("final", dt.date(2022, 3, 10))]
+    )
+    assert clock.is_stopped
+    assert not clock.is_overdue
+    assert not clock.final.is_overdue
+    assert clock.final.overdue_by == 0
+    # 6-10 Dec (5), 13-17 (5), 20-24 (5), 29-31 (3), Jan (20), Feb (20), 1-10 Mar (8) = 66.
+    assert clock.final.submitted_after == 66
+    assert clock.final.status == "submitted on 10 March 2022 (66 working days after publication)"
+
+
+def test_a_late_plan_says_how_late_and_an_unsent_draft_is_superseded():
+    inspection = _inspection(KNOWSLEY_PUBLISHED, priority=True)
+    clock = action_plan_clock(
+        inspection, dt.date(2026, 12, 3), submissions=[_sent("final", dt.date(2022, 3, 18))]
+    )
+    assert clock.final.status == (
+        "submitted on 18 March 2022 (72 working days after publication, "
+        "2 working days after the deadline)"
+    )
+    assert clock.draft.superseded
+    assert not clock.draft.is_overdue
+    assert not clock.is_overdue
+
+
+def test_an_unsent_plan_is_still_overdue():
+    inspection = _inspection(KNOWSLEY_PUBLISHED, priority=True)
+    clock = action_plan_clock(
+        inspection, dt.date(2022, 3, 21), submissions=[_sent("draft", dt.date(2022, 1, 4))]
+    )
+    assert clock.draft.is_submitted
+    assert not clock.draft.is_overdue
+    assert clock.final.is_overdue
+    assert clock.is_overdue
+    assert not clock.is_stopped
+
+
+def test_a_submission_without_a_publication_date_still_stops_the_clock():
+    inspection = _inspection(None)
+    clock = action_plan_clock(
+        inspection, dt.date(2026, 12, 3), submissions=[_sent("final", dt.date(2022, 6, 1))]
+    )
+    assert not clock.is_running
+    assert clock.is_stopped
+    assert [s.status for s in clock.uncounted_submissions] == ["submitted on 1 June 2022"]
+
+
+def _judged(grade, *, overall=True):
+    return SimpleNamespace(is_overall=overall, grade=grade)
+
+
+def _full(kind, published, judgements):
+    return SimpleNamespace(
+        kind=kind,
+        publication_date=published,
+        start_date=published,
+        end_date=published,
+        judgements=SimpleNamespace(all=lambda: judgements),
+        improvement_areas=SimpleNamespace(all=lambda: []),
+    )
+
+
+def test_monitoring_follows_an_inadequate_judgement_until_re_inspection():
+    from improvement.clock import monitoring_cycle
+
+    K = Inspection.Kind
+    inadequate = _full(K.ILACS_STANDARD, dt.date(2025, 1, 20), [_judged("inadequate")])
+    clock = action_plan_clock(inadequate, dt.date(2025, 2, 1), submissions=[])
+    first = monitoring_cycle(inadequate, [], clock=clock, today=dt.date(2025, 2, 1))
+    # Four weeks after the plan deadline (30 April 2025).
+    assert clock.final.due == dt.date(2025, 4, 30)
+    assert first.next_visit_around == dt.date(2025, 5, 28)
+    visit = SimpleNamespace(
+        kind=K.MONITORING_VISIT, start_date=dt.date(2025, 9, 1), publication_date=None
+    )
+    later = monitoring_cycle(inadequate, [visit], clock=clock, today=dt.date(2025, 10, 1))
+    assert later.visits == (visit,)
+    assert later.next_visit_around == dt.date(2025, 12, 1)
+    reinspected = _full(K.ILACS_STANDARD, dt.date(2027, 1, 1), [_judged("good")])
+    assert monitoring_cycle(inadequate, [visit, reinspected], clock=clock, today=None) is None
+    good = _full(K.ILACS_STANDARD, dt.date(2025, 1, 20), [_judged("good")])
+    assert monitoring_cycle(good, [], clock=clock, today=dt.date(2025, 2, 1)) is None
+    # After April 2026 there is no overall judgement: any inadequate judgement starts monitoring.
+    no_overall = _full(
+        K.ILACS_STANDARD,
+        dt.date(2026, 6, 1),
+        [_judged("good", overall=False), _judged("inadequate", overall=False)],
+    )
+    assert monitoring_cycle(no_overall, [], clock=clock, today=dt.date(2026, 7, 1)) is not None

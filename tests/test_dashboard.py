@@ -282,7 +282,7 @@ def test_empty_authority_dashboard_says_so(client, authority, local_leader):
     assert response.status_code == 200
     html = response.content.decode()
     assert "No inspections are recorded for Knowsley." in html
-    assert "No Ofsted inspection is recorded for Knowsley" in html
+    assert "No Ofsted inspection of Knowsley that needs an action plan is recorded" in html
     assert "No measures of children" in html
     assert "No action is overdue." in html
 
@@ -511,7 +511,7 @@ def test_page_shows_history_clock_gaps_and_themes(client, authority, local_leade
     assert "SIF area nobody answered" not in html
     assert history["latest"].get_absolute_url() in html
     # Inspection named without a stray space before the full stop.
-    assert "ILACS standard inspection, November 2024, report published" in html
+    assert "ILACS standard inspection, November 2024</a>, report published" in html
     clock = response.context["clock"]
     assert response.context["clock_inspection"] == history["latest"]
     assert clock.final is not None
@@ -602,7 +602,7 @@ def test_clock_follows_the_latest_inspection_with_a_published_report(
     assert response.context["clock_inspection"] == history["latest"]
     assert response.context["clock"].is_running
     html = response.content.decode()
-    assert "For the latest Ofsted inspection with a published report:" in html
+    assert "For the latest inspection that needs an action plan:" in html
     assert "Final action plan" in html
 
 
@@ -619,7 +619,7 @@ def test_clock_without_a_publication_date_says_it_cannot_start(client, authority
     assert response.context["clock_inspection"] == latest
     assert not response.context["clock"].is_running
     html = response.content.decode()
-    assert "For the latest Ofsted inspection:" in html
+    assert "For the latest inspection that needs an action plan:" in html
     assert "The clock cannot start: the report&#x27;s publication date is not recorded." in html
 
 
@@ -724,3 +724,35 @@ def test_dashboard_runs_the_same_queries_for_10_and_1000_actions(client, authori
     # Session, user, role groups, authority, then one query per section of the page.
     assert large <= 15, f"{large} queries"
     assert "See all" in html
+
+
+def test_an_inspection_below_good_with_no_areas_recorded_is_itself_a_gap(authority):
+    """Nothing recorded for the plan to answer is a gap; a visit with no judgement is not."""
+    graded = InspectionFactory(authority=authority, start_date=dt.date(2024, 11, 18))
+    JudgementFactory(inspection=graded, area="Leaders", grade="inadequate")
+    good = InspectionFactory(authority=authority, start_date=dt.date(2023, 1, 9))
+    JudgementFactory(inspection=good, area="Leaders", grade="good")
+    InspectionFactory(
+        authority=authority, kind=Inspection.Kind.FOCUSED_VISIT, start_date=dt.date(2025, 2, 3)
+    )
+    inspections = reads.dashboard_inspections(authority=authority)
+    gaps = reads.dashboard_plan_gaps(inspections=reads.live_inspections(inspections))
+    assert [(g.inspection, g.no_areas_recorded) for g in gaps] == [(graded, True)]
+
+
+def test_live_inspections_run_from_the_full_inspection_before_the_latest(authority, history):
+    """Visits between the two latest full inspections are live; older ones only while an open
+    action answers them."""
+    between = InspectionFactory(
+        authority=authority, kind=Inspection.Kind.FOCUSED_VISIT, start_date=dt.date(2022, 10, 3)
+    )
+    old_visit = InspectionFactory(
+        authority=authority, kind=Inspection.Kind.FOCUSED_VISIT, start_date=dt.date(2018, 10, 1)
+    )
+    old_area = ImprovementAreaFactory(inspection=old_visit)
+    inspections = reads.dashboard_inspections(authority=authority)
+    live = reads.live_inspections(inspections)
+    assert live == [history["ilacs"], between, history["latest"]]
+    _action(authority, improvement_areas=[old_area])
+    live = reads.live_inspections(reads.dashboard_inspections(authority=authority))
+    assert live == [old_visit, history["ilacs"], between, history["latest"]]

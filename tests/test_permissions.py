@@ -42,6 +42,7 @@ from tests.factories import (
     ImprovementAreaFactory,
     InspectionFactory,
     JudgementFactory,
+    MeasureFactory,
     TeamFactory,
     UserFactory,
 )
@@ -159,7 +160,7 @@ REGISTRY: dict[str, Page] = {
     # My actions lists only what the user owns or whose team they lead, with "Update" links.
     "my-actions": Page(
         kwargs=no_kwargs,
-        get=expect(READ_ONLY, owner=OK, team_lead=OK, no_role=FORBIDDEN),
+        get=expect(READ_ONLY, owner=OK, team_lead=OK, no_role=FORBIDDEN, board=FORBIDDEN),
         post=GET_ONLY,
         controls=url_of("action-update", "mine"),
     ),
@@ -262,6 +263,18 @@ REGISTRY: dict[str, Page] = {
         kwargs=lambda w: {"sha256": "0" * 64},
         get=expect(FORBIDDEN, admin=REDIRECT),
         post=expect(FORBIDDEN, admin=REDIRECT),
+    ),
+    # The post-inspection plan as sent: recorded by leaders and administrators of the authority.
+    "plan-submission": Page(kwargs=pk_of("inspection"), get=LEADER_OR_ADMIN, post=LEADER_OR_ADMIN),
+    "plan-download": Page(kwargs=pk_of("plan"), get=SEE, post=GET_ONLY),
+    # A measure's values: recorded by the owner of an action it tracks, or a leader.
+    "measure-detail": Page(
+        kwargs=pk_of("measure"),
+        get=expect(READ_ONLY, owner=OK, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=expect(
+            FORBIDDEN, owner=OK, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND
+        ),
+        controls=lambda w: ['name="recorded_on_0"'],
     ),
 }
 
@@ -429,7 +442,19 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )
+    plan = services.plan_submission_record(
+        inspection=inspection,
+        stage="final",
+        submitted_on=inspection.publication_date,
+        by=leader,
+        upload=SimpleUploadedFile("plan.txt", b"Our post-inspection action plan.\n"),
+        today=TODAY,
+    )
+    measure = MeasureFactory(authority=home, name="Care leavers in suitable accommodation")
+    measure.actions.add(mine)
     return SimpleNamespace(
+        measure=measure,
+        plan=plan,
         home=home,
         away=away,
         inspection=inspection,

@@ -154,12 +154,13 @@ def test_my_actions_lists_owned_and_led_open_actions_overdue_first(client, owner
     assert update_url(led) in content
 
 
-def test_my_actions_for_board_viewer_is_empty_and_has_no_update_links(client, board_viewer, action):
-    """A board viewer owns nothing: the page says so."""
+def test_my_actions_is_not_for_board_viewers(client, board_viewer, action):
+    """A board viewer cannot own actions: the page is neither offered nor served."""
     client.force_login(board_viewer)
     response = client.get(reverse("improvement:my-actions"))
-    assert response.status_code == 200
-    assert "You have no open actions" in response.content.decode()
+    assert response.status_code == 403
+    html = client.get(reverse("improvement:action-list")).content.decode()
+    assert reverse("improvement:my-actions") not in html
 
 
 @pytest.mark.parametrize("role", ["owner", "leader", "board_viewer", "administrator"])

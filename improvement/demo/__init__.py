@@ -306,3 +306,9 @@ def load_demo(
     for loader in extra_loaders:
         loader(ctx)
     return DemoSummary(authorities_created, created, DEMO_USERS)
+
+
+# The demo's own extra records, after the hook exists (they import nothing from this module).
+from improvement.demo.plans import load_demo_plans  # noqa: E402
+
+extra_loaders.append(load_demo_plans)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
+from crispy_forms_gds.layout import Field, Size
 from django import forms
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
 
+from improvement.forms.workflow import GovukDateField, _helper
 from improvement.importer import ParsedReport, ReportError, parse_pdf, parse_report
 from improvement.importer.service import bytes_sha256, text_sha256
-from improvement.models import Authority, Inspection
+from improvement.models import Authority, Inspection, Judgement
 
 logger = logging.getLogger(__name__)
 
@@ -155,3 +159,227 @@ class ReportConfirmForm(forms.Form):
         help_text="Reports do not say whether an ILACS inspection was standard or short: "
         "it is read from the length of the fieldwork.",
     )
+
+
+# Corrections on the preview: everything the parser read can be corrected before import.
+
+
+def _grade_choices(empty: str) -> list[tuple[str, str]]:
+    # Ofsted's printed wording is the value: the import maps it to a grade (service.grade_value).
+    return [("", empty)] + [(label, label) for _, label in Judgement.Grade.choices]
+
+
+def _printed_grade(wording: str | None) -> str:
+    """The model's wording for a grade as the parser printed it ("" if it is not one)."""
+    printed = " ".join((wording or "").split()).lower()
+    return next((label for _, label in Judgement.Grade.choices if label.lower() == printed), "")
+
+
+class ReportDetailsForm(forms.Form):
+    """Dates, lead inspectors and the overall judgement, as read, for correction."""
+
+    start_date = GovukDateField(
+        name="The fieldwork start date", label="Fieldwork started", required=False
+    )
+    end_date = GovukDateField(
+        name="The fieldwork end date", label="Fieldwork ended", required=False
+    )
+    publication_date = GovukDateField(
+        name="The publication date",
+        label="Report published",
+        required=False,
+        help_text="The action-plan clock counts from this date. Reports often do not print it: "
+        "take it from the report's page on the Ofsted website. For example, 3 12 2021",
+    )
+    lead_inspectors = forms.CharField(
+        label="Lead inspectors",
+        help_text="One name per line, without “His Majesty's Inspector”.",
+        widget=forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        required=False,
+        max_length=2_000,
+    )
+    overall = forms.ChoiceField(
+        label="Overall effectiveness",
+        choices=_grade_choices("No overall effectiveness judgement"),
+        required=False,
+        help_text="Ofsted gives none after April 2026, nor for visits and area SEND inspections.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper(
+            Field("start_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field("end_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field("publication_date", context={"legend_size": Size.for_legend(Size.SMALL)}),
+            Field.textarea("lead_inspectors", label_size=Size.SMALL),
+            Field.select("overall", label_size=Size.SMALL),
+        )
+
+    @classmethod
+    def initial_from(cls, report: dict[str, Any]) -> dict[str, Any]:
+        def date_parts(value):
+            try:
+                day = dt.date.fromisoformat(value) if value else None
+            except ValueError:
+                day = None
+            return [day.day, day.month, day.year] if day else ["", "", ""]
+
+        is_send = report.get("kind") == Inspection.Kind.SEND_AREA
+        return {
+            "start_date": date_parts(report.get("start_date")),
+            "end_date": date_parts(report.get("end_date")),
+            "publication_date": date_parts(report.get("publication_date")),
+            "lead_inspectors": "\n".join(report.get("lead_inspectors") or []),
+            "overall": "" if is_send else _printed_grade(report.get("overall_effectiveness")),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        published = cleaned.get("publication_date")
+        if start and end and end < start:
+            self.add_error("end_date", "The fieldwork end date must be on or after its start")
+        if start and published and published < start:
+            self.add_error(
+                "publication_date", "The publication date must be on or after the fieldwork start"
+            )
+        if published and published > timezone.localdate():
+            self.add_error("publication_date", "The publication date must be today or in the past")
+        if not self.errors and start is None and published is None:
+            self.add_error("start_date", "Enter the fieldwork start date or the publication date")
+        names = [
+            " ".join(line.split()) for line in (cleaned.get("lead_inspectors") or "").split("\n")
+        ]
+        cleaned["lead_inspectors"] = [name for name in names if name]
+        return cleaned
+
+
+class JudgementCorrectionForm(forms.Form):
+    area = forms.CharField(label="Judgement area", required=False, max_length=250)
+    grade = forms.ChoiceField(
+        label="Grade", choices=_grade_choices("Choose a grade"), required=False
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        area = " ".join((cleaned.get("area") or "").split())
+        cleaned["area"] = area
+        if cleaned.get("DELETE"):
+            return cleaned
+        if area and not cleaned.get("grade"):
+            self.add_error("grade", "Choose the grade for this judgement")
+        if cleaned.get("grade") and not area:
+            self.add_error("area", "Enter the judgement area")
+        return cleaned
+
+    @property
+    def is_kept(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("area")) and not data.get("DELETE")
+
+
+class AreaCorrectionForm(forms.Form):
+    text = forms.CharField(
+        label="What needs to improve",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=10_000,
+    )
+    framework_tag = forms.CharField(
+        label="National Framework tag (optional)",
+        required=False,
+        max_length=120,
+        help_text="For example, Outcome 4",
+    )
+    is_priority_action = forms.BooleanField(
+        label="This is an area for priority action", required=False
+    )
+    responsible_body = forms.CharField(
+        label="Responsible body (areas for priority action only)", required=False, max_length=200
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        cleaned["text"] = (cleaned.get("text") or "").strip()
+        if cleaned.get("DELETE"):
+            return cleaned
+        if cleaned.get("responsible_body") and not cleaned.get("is_priority_action"):
+            self.add_error(
+                "responsible_body", "Only an area for priority action has a responsible body"
+            )
+        if not cleaned["text"] and (
+            cleaned.get("framework_tag") or cleaned.get("responsible_body")
+        ):
+            self.add_error("text", "Enter what needs to improve, or remove this area")
+        return cleaned
+
+    @property
+    def is_kept(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("text")) and not data.get("DELETE")
+
+
+JudgementFormSet = forms.formset_factory(
+    JudgementCorrectionForm, extra=1, can_delete=True, max_num=20, validate_max=True
+)
+AreaFormSet = forms.formset_factory(
+    AreaCorrectionForm, extra=1, can_delete=True, max_num=60, validate_max=True
+)
+
+
+def judgement_initial(report: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {"area": j.get("area") or "", "grade": _printed_grade(j.get("grade"))}
+        for j in report.get("judgements") or []
+    ]
+
+
+def area_initial(report: dict[str, Any]) -> list[dict[str, Any]]:
+    from improvement.importer.service import framework_tag_value
+
+    rows = [
+        {
+            "text": item.get("text") or "",
+            "is_priority_action": True,
+            "responsible_body": item.get("responsible_body") or "",
+        }
+        for item in report.get("priority_actions") or []
+    ]
+    rows += [
+        {
+            "text": item.get("text") or "",
+            "framework_tag": framework_tag_value(item.get("framework_tag")),
+        }
+        for item in report.get("improvement_areas") or []
+    ]
+    return rows
+
+
+def corrected_report(
+    report: dict[str, Any], details: ReportDetailsForm, judgements, areas
+) -> dict[str, Any]:
+    """The parsed report with every correction applied, in the shape report_import reads."""
+    data = details.cleaned_data
+    corrected = dict(report)
+    for key in ("start_date", "end_date", "publication_date"):
+        corrected[key] = data[key].isoformat() if data.get(key) else None
+    corrected["lead_inspectors"] = data["lead_inspectors"]
+    if report.get("kind") != Inspection.Kind.SEND_AREA:
+        corrected["overall_effectiveness"] = data.get("overall") or None
+    corrected["judgements"] = [
+        {"area": f.cleaned_data["area"], "grade": f.cleaned_data["grade"]}
+        for f in judgements.forms
+        if f.is_kept
+    ]
+    kept = [f.cleaned_data for f in areas.forms if f.is_kept]
+    corrected["priority_actions"] = [
+        {"text": a["text"], "responsible_body": a.get("responsible_body") or ""}
+        for a in kept
+        if a.get("is_priority_action")
+    ]
+    corrected["improvement_areas"] = [
+        {"text": a["text"], "framework_tag": a.get("framework_tag") or ""}
+        for a in kept
+        if not a.get("is_priority_action")
+    ]
+    return corrected

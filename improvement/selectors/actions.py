@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import (
     Case,
+    Exists,
+    OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -89,3 +93,74 @@ def action_sign_off_queryset() -> QuerySet[Action]:
         Prefetch("measures", queryset=measures),
         Prefetch("improvement_areas", queryset=ImprovementArea.objects.order_by("position")),
     )
+
+
+# Decisions that reach the owner: a send-back, or a refused new date, until the owner acts.
+
+SENT_BACK_PREFIX = "Sent back: "
+
+
+def with_decisions(queryset: QuerySet[Action]) -> QuerySet[Action]:
+    """Annotate the leader's latest decision the owner has not yet acted on (no extra query).
+
+    Sent back: services.action_send_back records the reason as a note ("Sent back: ...") and
+    sets sent_back_at, which the owner's next note clears. Refused: the action's latest
+    deadline request was refused, and neither its owner nor its team lead has written a note
+    since (a new request would be the latest instead).
+    """
+    send_back_note = ProgressNote.objects.filter(
+        action=OuterRef("pk"),
+        created_at__lte=OuterRef("sent_back_at"),
+        text__startswith=SENT_BACK_PREFIX,
+    ).order_by("-created_at", "-pk")
+    latest_change = DueDateChange.objects.filter(action=OuterRef("pk")).order_by(
+        "-created_at", "-pk"
+    )
+    owner_note_since = ProgressNote.objects.filter(
+        action=OuterRef("pk"), created_at__gt=OuterRef("refused_at")
+    ).filter(Q(author=OuterRef("owner_id")) | Q(author=OuterRef("team__lead_id")))
+    return queryset.annotate(
+        sent_back_note=Subquery(send_back_note.values("text")[:1]),
+        last_change_status=Subquery(latest_change.values("status")[:1]),
+        refused_at=Subquery(latest_change.values("decided_at")[:1]),
+        refused_date=Subquery(latest_change.values("new_date")[:1]),
+        refused_reason=Subquery(latest_change.values("decision_note")[:1]),
+    ).annotate(refusal_answered=Exists(owner_note_since))
+
+
+@dataclass(frozen=True)
+class OwnerDecision:
+    """What a leader decided that the owner has still to act on."""
+
+    kind: str  # "sent_back" or "refused"
+    label: str
+    reason: str
+    when: dt.datetime
+    asked_for: dt.date | None = None
+
+
+def decision_of(action: Action) -> OwnerDecision | None:
+    """The decision awaiting the owner, from `with_decisions` annotations: no query."""
+    if action.sent_back_at is not None and not action.is_closed:
+        note = getattr(action, "sent_back_note", None) or ""
+        return OwnerDecision(
+            kind="sent_back",
+            label="Sent back",
+            reason=note.removeprefix(SENT_BACK_PREFIX),
+            when=action.sent_back_at,
+        )
+    refused_at = getattr(action, "refused_at", None)
+    if (
+        getattr(action, "last_change_status", None) == DueDateChange.Status.REFUSED
+        and refused_at is not None
+        and not action.refusal_answered
+        and not action.is_closed
+    ):
+        return OwnerDecision(
+            kind="refused",
+            label="New date refused",
+            reason=action.refused_reason,
+            when=refused_at,
+            asked_for=action.refused_date,
+        )
+    return None

@@ -14,6 +14,7 @@ from django.db.models import (
     Exists,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -29,8 +30,10 @@ from improvement.models import (
     Finding,
     ImprovementArea,
     Inspection,
+    Judgement,
     Measure,
     MeasureValue,
+    PlanSubmission,
     Theme,
     User,
 )
@@ -114,10 +117,23 @@ def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
     at least one of its improvement areas.
     """
     answered = ImprovementArea.objects.filter(inspection=OuterRef("pk"), actions__isnull=False)
+    answered_open = ImprovementArea.objects.filter(
+        inspection=OuterRef("pk"), actions__impact_status=Action.ImpactStatus.NOT_ASSESSED
+    )
+    areas = ImprovementArea.objects.filter(inspection=OuterRef("pk"))
     # Ordered on the first known date: PostgreSQL sorts NULL start dates last, SQLite first.
+    # The area flags and the plans sent are what the statutory clock needs (clock.py).
     inspections = list(
         authority_inspections(authority=authority)
-        .annotate(has_action=Exists(answered))
+        .annotate(
+            has_action=Exists(answered),
+            has_open_action=Exists(answered_open),
+            has_improvement_area=Exists(areas),
+            has_priority_action_area=Exists(areas.filter(is_priority_action=True)),
+        )
+        .prefetch_related(
+            Prefetch("plan_submissions", queryset=PlanSubmission.objects.order_by("submitted_on"))
+        )
         .order_by(Coalesce("start_date", "publication_date"), "pk")
     )
     for inspection in inspections:
@@ -127,13 +143,34 @@ def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
     return inspections
 
 
-def current_inspections(inspections: list[Inspection]) -> list[Inspection]:
-    """The inspections whose gaps still matter: from the latest graded inspection on, plus every
-    earlier one the plan answers. Older reports the plan never took up are history, not gaps.
+# Full inspections judge the whole service; each looks back at progress since the one before.
+FULL_INSPECTION_KINDS = frozenset(
+    {
+        Inspection.Kind.ILACS_STANDARD,
+        Inspection.Kind.ILACS_SHORT,
+        Inspection.Kind.SIF,
+        Inspection.Kind.SIF_REINSPECTION,
+    }
+)
+LIVE_PLAN_RULE = (
+    "An inspection's plan is live from the full inspection before the latest one onwards "
+    "(the latest full inspection judges progress since that one, so both plans and every "
+    "visit in between are still being delivered), and an older inspection stays live while "
+    "an open action answers it."
+)
+
+
+def live_inspections(inspections: list[Inspection]) -> list[Inspection]:
+    """The inspections whose plan is live (LIVE_PLAN_RULE); `inspections` oldest first, annotated
+    by dashboard_inspections. With fewer than two full inspections, every inspection is live.
     """
-    graded = [i for i in inspections if i.judgements.all()]
-    since = _when(graded[-1]) if graded else None
-    return [i for i in inspections if i.has_action or since is None or _when(i) >= since]
+    full = [i for i in inspections if i.kind in FULL_INSPECTION_KINDS]
+    since = _when(full[-2]) if len(full) >= 2 else None
+    return [i for i in inspections if since is None or _when(i) >= since or i.has_open_action]
+
+
+# The name the dashboard used before "live" was defined; kept for callers.
+current_inspections = live_inspections
 
 
 def _when(inspection: Inspection) -> dt.date:
@@ -142,20 +179,39 @@ def _when(inspection: Inspection) -> dt.date:
 
 @dataclass
 class PlanGaps:
-    """Per current inspection: improvement areas with no action, findings behind no action."""
+    """Per live inspection: improvement areas with no action, findings behind no action, and
+    an Ofsted inspection graded below good with no improvement areas recorded at all."""
 
     inspection: Inspection
     areas_without_action: list[ImprovementArea] = field(default_factory=list)
     findings_without_action: list[Finding] = field(default_factory=list)
+    no_areas_recorded: bool = False
 
     @property
     def is_empty(self) -> bool:
-        return not self.areas_without_action and not self.findings_without_action
+        return (
+            not self.areas_without_action
+            and not self.findings_without_action
+            and not self.no_areas_recorded
+        )
+
+
+def _below_good_without_areas(inspection: Inspection) -> bool:
+    """Judged below good somewhere, yet nothing recorded for the plan to answer."""
+    good = Judgement.GRADE_RANK[Judgement.Grade.GOOD]
+    return (
+        inspection.is_ofsted
+        and not inspection.has_improvement_area
+        and any(j.rank > good for j in inspection.judgements.all())
+    )
 
 
 def dashboard_plan_gaps(*, inspections: list[Inspection]) -> list[PlanGaps]:
     """Two queries: unanswered improvement areas, and paragraphs supporting no answered area."""
-    by_id = {i.pk: PlanGaps(inspection=i) for i in inspections}
+    by_id = {
+        i.pk: PlanGaps(inspection=i, no_areas_recorded=_below_good_without_areas(i))
+        for i in inspections
+    }
     if not by_id:
         return []
     has_action = Exists(ActionAreas.objects.filter(improvementarea_id=OuterRef("pk")))

@@ -22,6 +22,7 @@ from improvement.models import (
     ImprovementArea,
     Inspection,
     Judgement,
+    PlanSubmission,
     User,
 )
 from improvement.selectors.actions import action_queryset
@@ -80,4 +81,18 @@ def inspection_page_queryset(*, today: dt.date, now: dt.datetime) -> QuerySet[In
         Prefetch(
             "findings", queryset=Finding.objects.order_by("number").prefetch_related("themes")
         ),
+        Prefetch(
+            "plan_submissions",
+            queryset=PlanSubmission.objects.select_related("submitted_by").order_by("submitted_on"),
+        ),
     )
+
+
+def inspections_after(inspection: Inspection) -> list[Inspection]:
+    """The authority's inspections after this one, oldest first, with judgements (two queries)."""
+    when = inspection.start_date or inspection.publication_date
+    return [
+        later
+        for later in authority_inspections(authority=inspection.authority)
+        if (later.start_date or later.publication_date) > when
+    ]

@@ -29,6 +29,7 @@ from improvement.services.inspections import (
     inspection_create,
     inspection_describe,
     judgement_add,
+    plan_submission_record,
 )
 from improvement.services.measures import measure_create, measure_record_value
 from improvement.services.workflow import (
@@ -67,6 +68,7 @@ __all__ = [
     "measure_record_value",
     "milestone_add",
     "milestone_set_complete",
+    "plan_submission_record",
     "team_create",
     "theme_upsert",
 ]

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable, Sequence
 
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from improvement.models import (
     Authority,
@@ -14,9 +18,11 @@ from improvement.models import (
     ImprovementArea,
     Inspection,
     Judgement,
+    PlanSubmission,
     Theme,
     User,
 )
+from improvement.uploads import inspect_upload
 
 
 @transaction.atomic
@@ -175,3 +181,82 @@ def improvement_area_set_findings(
         )
     area.supporting_findings.set(findings)
     return area
+
+
+def plan_submission_record(
+    *,
+    inspection: Inspection,
+    stage: str,
+    submitted_on: dt.date,
+    by: User,
+    url: str = "",
+    upload: UploadedFile | None = None,
+    note: str = "",
+    is_sample: bool = False,
+    today: dt.date | None = None,
+) -> PlanSubmission:
+    """Record that the draft or final plan was sent; a second record of a stage corrects it.
+
+    The clock stops at the final plan. A plan cannot be sent before the inspection began, in the
+    future, or (for the final plan) before the draft.
+    """
+    today = today or timezone.localdate()
+    if upload is not None and url:
+        raise ValidationError({"url": "Give a link or upload the document, not both."})
+    errors = {}
+    began = inspection.start_date or inspection.publication_date
+    if submitted_on > today:
+        errors["submitted_on"] = "The date the plan was sent must be today or in the past."
+    elif began and submitted_on < began:
+        errors["submitted_on"] = (
+            f"The date the plan was sent must be on or after the inspection began "
+            f"({date_format(began, 'j F Y')})."
+        )
+    others = {
+        s.stage: s for s in PlanSubmission.objects.select_for_update().filter(inspection=inspection)
+    }
+    draft, final = others.get(PlanSubmission.Stage.DRAFT), others.get(PlanSubmission.Stage.FINAL)
+    if stage == PlanSubmission.Stage.FINAL and draft and submitted_on < draft.submitted_on:
+        errors["submitted_on"] = (
+            "The final plan cannot be sent before the draft "
+            f"({date_format(draft.submitted_on, 'j F Y')})."
+        )
+    if stage == PlanSubmission.Stage.DRAFT and final and submitted_on > final.submitted_on:
+        errors["submitted_on"] = (
+            "The draft cannot be sent after the final plan "
+            f"({date_format(final.submitted_on, 'j F Y')})."
+        )
+    if errors:
+        raise ValidationError(errors)
+    submission = others.get(stage) or PlanSubmission(inspection=inspection, stage=stage)
+    old_file = submission.file.name if submission.file else ""
+    submission.submitted_on = submitted_on
+    submission.submitted_by = by
+    submission.note = note
+    submission.is_sample = is_sample
+    submission.url = url
+    if upload is not None:
+        checked = inspect_upload(upload)
+        digest = hashlib.sha256()
+        for chunk in upload.chunks():
+            digest.update(chunk)
+        upload.seek(0)
+        submission.sha256 = digest.hexdigest()
+        submission.size = checked.size
+        submission.content_type = checked.content_type
+        submission.file.save(checked.safe_name, upload, save=False)
+    elif url:
+        # A link replaces an earlier file; the stored file stays for the history.
+        submission.file = ""
+        submission.sha256 = ""
+        submission.size = None
+        submission.content_type = ""
+    submission._history_user = by
+    try:
+        submission.full_clean()
+        submission.save()
+    except Exception:
+        if upload is not None and submission.file and submission.file.name != old_file:
+            submission.file.delete(save=False)
+        raise
+    return submission

@@ -8,6 +8,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from improvement.models import (
     Action,
@@ -16,6 +18,9 @@ from improvement.models import (
     MeasureValue,
     User,
 )
+
+# The model stores 12 digits with 2 decimal places.
+MAX_VALUE = Decimal("10000000000")
 
 
 @transaction.atomic
@@ -61,14 +66,40 @@ def measure_record_value(
     by: User,
     note: str = "",
     is_sample: bool = False,
+    today: dt.date | None = None,
 ) -> MeasureValue:
-    if measure.unit == Measure.Unit.PERCENT and not (0 <= value <= 100):
-        raise ValidationError({"value": "A percentage must be between 0 and 100."})
+    """Record one dated value of a measure, within its unit's bounds, one per date."""
+    errors = {}
+    if value is None:
+        errors["value"] = "Enter the value."
+    elif measure.unit == Measure.Unit.PERCENT and not (0 <= value <= 100):
+        errors["value"] = "A percentage must be between 0 and 100."
+    elif value < 0:
+        errors["value"] = "The value cannot be negative."
+    elif abs(value) >= MAX_VALUE:
+        errors["value"] = f"The value must be less than {MAX_VALUE:,}."
+    today = today or timezone.localdate()
+    if recorded_on is None:
+        errors["recorded_on"] = "Enter the date the value is for."
+    elif recorded_on > today:
+        errors["recorded_on"] = "The date the value is for must be today or in the past."
+    elif recorded_on < measure.baseline_date:
+        errors["recorded_on"] = (
+            "The date the value is for must be on or after the baseline date "
+            f"({date_format(measure.baseline_date, 'j F Y')})."
+        )
+    elif MeasureValue.objects.filter(measure=measure, recorded_on=recorded_on).exists():
+        errors["recorded_on"] = (
+            f"A value for {date_format(recorded_on, 'j F Y')} is already recorded. "
+            "Choose another date."
+        )
+    if errors:
+        raise ValidationError(errors)
     measure_value = MeasureValue(
         measure=measure,
         recorded_on=recorded_on,
         value=value,
-        note=note,
+        note=(note or "").strip(),
         recorded_by=by,
         is_sample=is_sample,
     )

@@ -108,15 +108,19 @@ def _sort_headers(request: HttpRequest, active: str) -> list[dict]:
 @require_GET
 def my_actions(request: HttpRequest) -> HttpResponse:
     """The signed-in user's open actions (owned, or owned by a team they lead), overdue first."""
-    _require_role(request)
+    if not request.user.has_perm("improvement.see_my_actions"):
+        raise PermissionDenied
     today, now = timezone.localdate(), timezone.now()
     actions = rulebook.with_states(
-        action_reads.actions_for_owner(user=request.user, today=today), today=today, now=now
+        action_reads.with_decisions(action_reads.actions_for_owner(user=request.user, today=today)),
+        today=today,
+        now=now,
     )
     page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
     _mark_rows(page.object_list)
     for action in page.object_list:
         action.row_can_update = request.user.has_perm("improvement.update_action", action)
+        action.decision = action_reads.decision_of(action)
     return render(
         request,
         "improvement/my_actions.html",
@@ -167,7 +171,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole trail: report paragraphs, areas, milestones, notes, evidence, measures, history."""
     user, now = request.user, timezone.now()
     today = timezone.localdate(now)
-    trail = rulebook.with_states(action_reads.action_trail_queryset(), today=today, now=now)
+    trail = rulebook.with_states(
+        action_reads.with_decisions(action_reads.action_trail_queryset()), today=today, now=now
+    )
     action = access_action(user, pk, queryset=trail)
     can_update = user.has_perm("improvement.update_action", action)
     measures = [measure_progress_from_prefetched(m) for m in action.measures.all()]
@@ -179,6 +185,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "action": action,
             "today": today,
             "states": rulebook.states_from_annotations(action),
+            "decision": action_reads.decision_of(action),
             "can_update": can_update,
             "can_sign_off": (
                 user.has_perm("improvement.sign_off_action", action)

@@ -15,13 +15,23 @@ from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
 from improvement.access import access_authority
-from improvement.clock import action_plan_clock
+from improvement.clock import action_plan_clock, monitoring_cycle
 from improvement.models import Action, Authority, Inspection, Measure
 from improvement.selectors import dashboard as reads
 
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
 RAG_COLOURS = {"red": "red", "amber": "amber", "green": "green", "blue": "blue"}
+# What a non-zero headline count means: red is off track, amber needs attention soon, blue is
+# a decision waiting. A zero count keeps the neutral edge.
+HEADLINE_TONES = {
+    "overdue": "red",
+    "due_soon": "amber",
+    "stale": "amber",
+    "slipped": "red",
+    "awaiting_sign_off": "blue",
+    "pending_deadline_changes": "blue",
+}
 IMPACT_COLOURS = {"not_assessed": "grey", "evidenced": "green", "closed_without_impact": "amber"}
 
 
@@ -50,16 +60,23 @@ def _chart_rows(counts, prefix, choices, colours, link, param) -> list[dict]:
     ]
 
 
-def _clock(inspections: list[Inspection], today: dt.date):
-    # The clock counts from the report's publication, so a later visit whose report is not yet
-    # recorded as published must not hide a running clock. With no publication date at all, the
-    # latest inspection's clock says why it cannot start. `inspections` is oldest first.
-    ofsted = [i for i in inspections if i.is_ofsted]
-    if not ofsted:
-        return None, None
-    published = [i for i in ofsted if i.publication_date is not None]
-    inspection = published[-1] if published else ofsted[-1]
-    return inspection, action_plan_clock(inspection, today)
+def _clock(inspections: list[Inspection], today: dt.date) -> dict:
+    """The plan clock of the latest inspection that needs a plan, what follows it, and every
+    earlier plan not recorded as sent. `inspections` is oldest first, annotated as
+    reads.dashboard_inspections does, so no query is made here.
+    """
+    clocks = [(i, action_plan_clock(i, today)) for i in inspections if i.is_ofsted]
+    needing = [(i, c) for i, c in clocks if c.needs_plan]
+    if not needing:
+        return {"inspection": None, "clock": None, "monitoring": None, "unsent": []}
+    inspection, clock = needing[-1]
+    later = inspections[inspections.index(inspection) + 1 :]
+    return {
+        "inspection": inspection,
+        "clock": clock,
+        "monitoring": monitoring_cycle(inspection, later, clock=clock, today=today),
+        "unsent": [{"inspection": i, "clock": c} for i, c in needing[:-1] if not c.is_stopped],
+    }
 
 
 def _format_value(measure: Measure, value: Decimal) -> str:
@@ -133,7 +150,7 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
 
     counts = reads.dashboard_action_counts(authority=authority, today=today, now=now)
     inspections = reads.dashboard_inspections(authority=authority)
-    clock_inspection, clock = _clock(inspections, today)
+    plan_clock = _clock(inspections, today)
 
     headline = [
         ("overdue", "Overdue", "due date passed, not delivered", link(overdue=1)),
@@ -168,7 +185,14 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "counts": counts,
         "headline": [
-            {"key": key, "label": label, "hint": hint, "count": counts[key], "href": href}
+            {
+                "key": key,
+                "label": label,
+                "hint": hint,
+                "count": counts[key],
+                "href": href,
+                "tone": HEADLINE_TONES[key],
+            }
             for key, label, hint, href in headline
         ],
         "all_actions_href": link(),
@@ -191,7 +215,8 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "stale_href": link(stale=1),
         "inspections": inspections,
         "latest_inspection": inspections[-1] if inspections else None,
-        "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.current_inspections(inspections)),
+        "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.live_inspections(inspections)),
+        "live_plan_rule": reads.LIVE_PLAN_RULE,
         "measures": _measure_rows(reads.dashboard_measures(authority=authority)),
         "themes": [
             {"item": item, "href": link(theme=item.theme.slug)}
@@ -199,7 +224,9 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
                 authority=authority, inspections=inspections
             )
         ],
-        "clock_inspection": clock_inspection,
-        "clock": clock,
+        "clock_inspection": plan_clock["inspection"],
+        "clock": plan_clock["clock"],
+        "monitoring": plan_clock["monitoring"],
+        "unsent_plans": plan_clock["unsent"],
     }
     return render(request, "improvement/dashboard.html", context)

@@ -18,7 +18,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from improvement.forms.importer import ReportConfirmForm, ReportUploadForm
+from improvement import scope
+from improvement.forms.importer import (
+    AreaFormSet,
+    JudgementFormSet,
+    ReportConfirmForm,
+    ReportDetailsForm,
+    ReportUploadForm,
+    area_initial,
+    corrected_report,
+    judgement_initial,
+)
 from improvement.importer.service import (
     ReportAlreadyImported,
     find_existing,
@@ -109,15 +119,23 @@ def report_import_preview(request: HttpRequest, sha256: str) -> HttpResponse:
         messages.info(request, "Upload the report again: the preview has expired.")
         return redirect("improvement:report-import")
     report = payload["report"]
+    # An administrator imports only for an authority within their reach, so the inspection
+    # appears in the lists they see.
+    reachable = scope.authorities_for(request.user).only("pk", "name")
+    matched = payload.get("authority_id")
+    if matched is not None and not reachable.filter(pk=matched).exists():
+        matched = None
     form = ReportConfirmForm(
         request.POST or None,
-        initial={"authority": payload.get("authority_id"), "kind": report["kind"]},
+        initial={"authority": matched, "kind": report["kind"]},
     )
-    if request.method == "POST" and form.is_valid():
+    form.fields["authority"].queryset = reachable
+    corrections = _Corrections(request, report)
+    if request.method == "POST" and form.is_valid() and corrections.is_valid():
         authority: Authority = form.cleaned_data["authority"]
         try:
             inspection = report_import(
-                report=report,
+                report=corrections.report(),
                 authority=authority,
                 source_sha256=sha256,
                 imported_by=request.user,
@@ -135,8 +153,56 @@ def report_import_preview(request: HttpRequest, sha256: str) -> HttpResponse:
     return render(
         request,
         "improvement/import_preview.html",
-        {"form": form, **_preview_context(report, payload.get("source", ""))},
+        {
+            "form": form,
+            "corrections": corrections,
+            "has_errors": bool(form.errors) or corrections.has_errors,
+            **_preview_context(report, payload.get("source", "")),
+        },
     )
+
+
+class _Corrections:
+    """The preview's correction forms: details, judgements and improvement areas.
+
+    A POST without them (an older client, or a script posting only the authority and kind)
+    imports the report as read.
+    """
+
+    def __init__(self, request: HttpRequest, report: dict[str, Any]):
+        self.source = report
+        posted = request.method == "POST" and "judgements-TOTAL_FORMS" in request.POST
+        data = request.POST if posted else None
+        self.posted = posted
+        self.details = ReportDetailsForm(
+            data, prefix="details", initial=ReportDetailsForm.initial_from(report)
+        )
+        self.judgements = JudgementFormSet(
+            data, prefix="judgements", initial=judgement_initial(report)
+        )
+        self.areas = AreaFormSet(data, prefix="areas", initial=area_initial(report))
+
+    def is_valid(self) -> bool:
+        if not self.posted:
+            return True
+        # Evaluate all three so every error is shown at once.
+        results = [self.details.is_valid(), self.judgements.is_valid(), self.areas.is_valid()]
+        return all(results)
+
+    @property
+    def has_errors(self) -> bool:
+        return self.posted and bool(
+            self.details.errors
+            or any(self.judgements.errors)
+            or self.judgements.non_form_errors()
+            or any(self.areas.errors)
+            or self.areas.non_form_errors()
+        )
+
+    def report(self) -> dict[str, Any]:
+        if not self.posted:
+            return self.source
+        return corrected_report(self.source, self.details, self.judgements, self.areas)
 
 
 DATE_KEYS = ("start_date", "end_date", "publication_date")

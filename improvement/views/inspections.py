@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
 from improvement.access import access_inspection
-from improvement.clock import action_plan_clock
+from improvement.clock import action_plan_clock, monitoring_cycle
 from improvement.models import Inspection
 from improvement.selectors import inspections as inspection_reads
 
@@ -67,6 +67,7 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sections = [
         (section, list(group)) for section, group in groupby(findings, key=lambda f: f.section)
     ]
+    clock = action_plan_clock(inspection, today)
     return render(
         request,
         "improvement/inspection_detail.html",
@@ -79,6 +80,18 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unanswered_count": sum(1 for area in areas if not area.action_list),
             "sections": sections,
             "finding_count": len(findings),
-            "clock": action_plan_clock(inspection, today),
+            "clock": clock,
+            "submissions": list(inspection.plan_submissions.all()),
+            "monitoring": monitoring_cycle(
+                inspection,
+                inspection_reads.inspections_after(inspection),
+                clock=clock,
+                today=today,
+            )
+            if clock.needs_plan
+            else None,
+            "may_record_plan": request.user.has_perm(
+                "improvement.record_plan_submission", inspection
+            ),
         },
     )
