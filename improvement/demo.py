@@ -51,8 +51,9 @@ DEMO_USERS = (
         "Ashworth",
         "Improvement programme manager",
         roles.ADMINISTRATOR,
+        # An authority administrator, not a superuser: platform administration is not a
+        # council role (README, "The admin").
         is_staff=True,
-        is_superuser=True,
     ),
     DemoUser(
         "owner",

@@ -20,7 +20,8 @@ from improvement.services.actions import (
     milestone_set_complete,
 )
 from improvement.services.authorities import authority_upsert, team_create, theme_upsert
-from improvement.services.evidence import evidence_add_file, evidence_add_link
+from improvement.services.bulk import BulkRefused, actions_reassign, actions_set_status
+from improvement.services.evidence import evidence_add_file, evidence_add_link, evidence_remove
 from improvement.services.inspections import (
     finding_add,
     improvement_area_add,
@@ -28,6 +29,13 @@ from improvement.services.inspections import (
     judgement_add,
 )
 from improvement.services.measures import measure_create, measure_record_value
+from improvement.services.records import record_delete, record_save
+from improvement.services.users import (
+    user_create,
+    user_set_password,
+    user_set_roles,
+    user_update,
+)
 from improvement.services.workflow import (
     action_send_back,
     action_sign_off,
@@ -36,6 +44,7 @@ from improvement.services.workflow import (
 )
 
 __all__ = [
+    "BulkRefused",
     "BulkResult",
     "ConcurrentEditError",
     "action_create",
@@ -47,11 +56,14 @@ __all__ = [
     "action_update",
     "actions_bulk_reassign",
     "actions_bulk_set_status",
+    "actions_reassign",
+    "actions_set_status",
     "authority_upsert",
     "due_date_change_decide",
     "due_date_change_request",
     "evidence_add_file",
     "evidence_add_link",
+    "evidence_remove",
     "finding_add",
     "improvement_area_add",
     "inspection_create",
@@ -60,6 +72,12 @@ __all__ = [
     "measure_record_value",
     "milestone_add",
     "milestone_set_complete",
+    "record_delete",
+    "record_save",
     "team_create",
     "theme_upsert",
+    "user_create",
+    "user_set_password",
+    "user_set_roles",
+    "user_update",
 ]

@@ -124,6 +124,9 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"action_update cannot change {', '.join(sorted(unknown))}")
+    if action.is_closed:
+        # A closed action is the record of what was signed off: its dates and owner stay.
+        raise ValidationError("This action is closed, so it can no longer change.")
     for key, value in changes.items():
         setattr(action, key, value)
     if action.team is not None and action.team.authority_id != action.authority_id:
