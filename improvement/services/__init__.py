@@ -20,7 +20,12 @@ from improvement.services.actions import (
     milestone_set_complete,
 )
 from improvement.services.authorities import authority_upsert, team_create, theme_upsert
-from improvement.services.bulk import BulkRefused, actions_reassign, actions_set_status
+from improvement.services.bulk import (
+    BulkRefused,
+    actions_reassign,
+    actions_set_status,
+    each_or_none,
+)
 from improvement.services.evidence import evidence_add_file, evidence_add_link, evidence_remove
 from improvement.services.inspections import (
     finding_add,
@@ -29,7 +34,12 @@ from improvement.services.inspections import (
     judgement_add,
 )
 from improvement.services.measures import measure_create, measure_record_value
-from improvement.services.records import record_delete, record_save
+from improvement.services.records import (
+    action_set_links,
+    record_delete,
+    record_save,
+    records_delete,
+)
 from improvement.services.users import (
     user_create,
     user_set_password,
@@ -52,6 +62,7 @@ __all__ = [
     "action_reassign_owner",
     "action_record_progress",
     "action_send_back",
+    "action_set_links",
     "action_sign_off",
     "action_update",
     "actions_bulk_reassign",
@@ -61,6 +72,7 @@ __all__ = [
     "authority_upsert",
     "due_date_change_decide",
     "due_date_change_request",
+    "each_or_none",
     "evidence_add_file",
     "evidence_add_link",
     "evidence_remove",
@@ -74,6 +86,7 @@ __all__ = [
     "milestone_set_complete",
     "record_delete",
     "record_save",
+    "records_delete",
     "team_create",
     "theme_upsert",
     "user_create",

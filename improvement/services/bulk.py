@@ -1,4 +1,4 @@
-"""Changes to many actions at once: all or nothing, with the reason each refused row gives.
+"""Changes to many records at once: all or nothing, with the reason each refused row gives.
 
 Each row is tried in its own savepoint so that one failure does not hide the others; if any row
 is refused, the whole change is rolled back and the refusals are raised together.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -20,14 +21,17 @@ from improvement.services.actions import (
     action_update,
 )
 
+T = TypeVar("T")
+R = TypeVar("R")
+
 
 @dataclass(frozen=True)
 class Refusal:
-    action: Action
+    record: object
     reason: str
 
     def __str__(self) -> str:
-        return f"“{self.action}”: {self.reason}"
+        return f"“{self.record}”: {self.reason}"
 
 
 class BulkRefused(Exception):
@@ -47,6 +51,21 @@ def _reason(exc: Exception) -> str:
 
 
 @transaction.atomic
+def each_or_none(records: Iterable[T], change: Callable[[T], R]) -> list[R]:
+    """Apply `change` to every record, or to none: refusals are collected, then raised."""
+    refusals: list[Refusal] = []
+    results: list[R] = []
+    for record in records:
+        try:
+            with transaction.atomic():
+                results.append(change(record))
+        except (ValidationError, ConcurrentEditError) as exc:
+            refusals.append(Refusal(record, _reason(exc)))
+    if refusals:
+        raise BulkRefused(refusals)
+    return results
+
+
 def _apply_all(
     *,
     actions: Iterable[Action],
@@ -54,29 +73,22 @@ def _apply_all(
     versions: Mapping[int, int] | None,
     change: Callable[[Action, int], bool],
 ) -> int:
-    refusals: list[Refusal] = []
-    changed = 0
-    # Locked in a fixed order so two bulk changes over the same rows cannot deadlock.
     ids = sorted(a.pk for a in actions)
-    locked = Action.objects.select_for_update().select_related("team", "owner").filter(pk__in=ids)
-    for action in locked.order_by("pk"):
+
+    def guarded(action: Action) -> bool:
         if not scope.can_reach(by, action):
-            refusals.append(Refusal(action, "you may not change another authority's action"))
-            continue
+            raise ValidationError("you may not change another authority's action")
         if action.is_closed:
-            refusals.append(Refusal(action, "it is closed, so it can no longer change"))
-            continue
+            raise ValidationError("it is closed, so it can no longer change")
         expected = action.version if versions is None else versions.get(action.pk, -1)
-        try:
-            with transaction.atomic():
-                if action.version != expected:
-                    raise ConcurrentEditError(action, expected)
-                changed += change(action, expected)
-        except (ValidationError, ConcurrentEditError) as exc:
-            refusals.append(Refusal(action, _reason(exc)))
-    if refusals:
-        raise BulkRefused(refusals)
-    return changed
+        if action.version != expected:
+            raise ConcurrentEditError(action, expected)
+        return change(action, expected)
+
+    with transaction.atomic():
+        # Locked in a fixed order so two bulk changes over the same rows cannot deadlock.
+        locked = Action.objects.select_for_update().select_related("team", "owner")
+        return sum(each_or_none(locked.filter(pk__in=ids).order_by("pk"), guarded))
 
 
 def actions_reassign(

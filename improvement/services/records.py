@@ -20,10 +20,13 @@ from improvement.models import (
     Authority,
     DueDateChange,
     Evidence,
+    ImprovementArea,
     Milestone,
     ProgressNote,
+    Theme,
     User,
 )
+from improvement.services.bulk import each_or_none
 from improvement.services.evidence import evidence_remove
 
 # Written only through their own services (actions, workflow, users) or never (notes).
@@ -122,3 +125,36 @@ def record_delete(*, obj: models.Model, by: User) -> None:
 def _refuse_dependants(obj, dependants, exc: Exception) -> None:
     kinds = sorted({str(o._meta.verbose_name_plural) for o in dependants})
     raise ValidationError(f"“{obj}” cannot be deleted: {', '.join(kinds)} depend on it.") from exc
+
+
+def records_delete(*, objs: Iterable[models.Model], by: User) -> int:
+    """Delete every record or none; raises BulkRefused naming each refused one and why."""
+    return len(each_or_none(list(objs), lambda obj: record_delete(obj=obj, by=by)))
+
+
+@transaction.atomic
+def action_set_links(
+    *,
+    action: Action,
+    by: User,
+    improvement_areas: Iterable[ImprovementArea],
+    themes: Iterable[Theme] = (),
+) -> Action:
+    """Replace the improvement areas (of the action's own authority) and themes it answers."""
+    if not scope.can_reach(by, action):
+        raise ValidationError("You may change only the records of your own authority.")
+    areas = list(improvement_areas)
+    if not areas:
+        raise ValidationError({"improvement_areas": "Choose at least one improvement area."})
+    if any(_authority_id(area) != action.authority_id for area in areas):
+        raise ValidationError(
+            {"improvement_areas": "An action answers improvement areas of its own authority only."}
+        )
+    themes = list(themes)
+    if action.is_closed and (
+        set(areas) != set(action.improvement_areas.all()) or set(themes) != set(action.themes.all())
+    ):
+        raise ValidationError("This action is closed, so it can no longer change.")
+    action.improvement_areas.set(areas)
+    action.themes.set(themes)
+    return action

@@ -242,12 +242,16 @@ def user_set_roles(*, user: User, by: User, groups: Iterable[Group]) -> User:
 
 
 @transaction.atomic
-def user_set_password(*, user: User, by: User, password: str) -> User:
+def user_set_password(*, user: User, by: User, password: str | None) -> User:
+    """Set a user's password (None: no usable password, so they cannot sign in with one)."""
     stored = User.objects.select_for_update().get(pk=user.pk)
     if stored.pk != by.pk:
         _refuse_unmanageable(by, stored)
-    validate_password(password, stored)
-    stored.set_password(password)
+    if password is None:
+        stored.set_unusable_password()
+    else:
+        validate_password(password, stored)
+        stored.set_password(password)
     stored.save(update_fields=["password"])
     user.password = stored.password
     return user
