@@ -179,7 +179,8 @@ def user_create(
         is_staff=is_staff,
         is_superuser=is_superuser,
     )
-    before = dict.fromkeys(GRANT_FIELDS)
+    # Compared with a new user's defaults, so only real grants count as changes.
+    before = _snapshot(User())
     _refuse_escalation(by, user, before=before, groups=groups, permissions=user_permissions)
     if password:
         validate_password(password, user)
@@ -206,33 +207,32 @@ def user_update(
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ValueError(f"user_update cannot change {', '.join(sorted(unknown))}")
-    # Check against the stored row, not what the caller may have set on the instance.
+    # Work on the stored row, not the caller's instance: `user` may be `by` itself, and
+    # setting the new values on it first would change who is asking.
     stored = User.objects.select_for_update().get(pk=user.pk)
     _refuse_unmanageable(by, stored)
     before = _snapshot(stored)
     for key, value in changes.items():
-        setattr(user, key, value)
-    for key in GRANT_FIELDS - set(changes):
-        setattr(user, key, before[key])
+        setattr(stored, key, value)
     groups = list(groups) if groups is not None else None
     user_permissions = list(user_permissions) if user_permissions is not None else None
-    if groups is not None and not by.is_superuser:
-        # Roles `by` may not grant are kept as they are rather than silently removed.
+    kept: list[Group] = []
+    groups_to_check = groups
+    if groups is not None and not by.is_superuser and stored.pk != by.pk:
+        # Groups `by` may not grant (set by a platform administrator) stay as they are.
         kept = list(stored.groups.exclude(pk__in=grantable_roles(by)))
         groups_to_check = [g for g in groups if g not in kept]
-    else:
-        kept, groups_to_check = [], groups
-    if user.pk == by.pk and groups is not None and not by.is_superuser:
-        groups_to_check = groups
     _refuse_escalation(
-        by, user, before=before, groups=groups_to_check, permissions=user_permissions
+        by, stored, before=before, groups=groups_to_check, permissions=user_permissions
     )
-    user.full_clean(exclude=["password"])
-    user.save()
+    stored.full_clean(exclude=["password"])
+    stored.save()
     if groups is not None:
-        user.groups.set({*groups, *kept})
+        stored.groups.set({*groups, *kept})
     if user_permissions is not None:
-        user.user_permissions.set(user_permissions)
+        stored.user_permissions.set(user_permissions)
+    for key in UPDATABLE_FIELDS:
+        setattr(user, key, getattr(stored, key))
     return user
 
 
