@@ -87,7 +87,7 @@ def _apply_all(
 
     with transaction.atomic():
         # Locked in a fixed order so two bulk changes over the same rows cannot deadlock.
-        locked = Action.objects.select_for_update().select_related("team", "owner")
+        locked = Action.objects.select_for_update(of=("self",)).select_related("team", "owner")
         return sum(each_or_none(locked.filter(pk__in=ids).order_by("pk"), guarded))
 
 
