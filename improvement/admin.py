@@ -156,10 +156,10 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._refuse_unreachable_history(request, object_id)
         # Reverting would write an old row back past the services: view only.
         if request.method != "GET":
             raise PermissionDenied
-        self._refuse_unreachable_history(request, object_id)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def revert_disabled(self, request: HttpRequest, obj=None) -> bool:
