@@ -57,6 +57,10 @@ def _is_scoped(model) -> bool:
     return model in scope.AUTHORITY_PATHS
 
 
+def _has_simple_history(model) -> bool:
+    return hasattr(model._meta, "simple_history_manager_attribute")
+
+
 def _refusal_message(exc: services.BulkRefused, verb: str) -> str:
     return f"Nothing was {verb}. " + "; ".join(str(r) for r in exc.refusals) + "."
 
@@ -151,7 +155,17 @@ class ScopedAdmin(SimpleHistoryAdmin):
             raise Http404
         return obj
 
+    def get_urls(self):
+        urls = super().get_urls()
+        if _has_simple_history(self.model):
+            return urls
+        # No history rows to show for this model: no per-version page either.
+        return [url for url in urls if not (url.name or "").endswith("_simple_history")]
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        if not _has_simple_history(self.model):
+            # Django's own log of admin changes; get_object gives 404 out of reach.
+            return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
         self._refuse_unreachable_history(request, object_id)
         return super().history_view(request, object_id, extra_context)
 
@@ -169,7 +183,9 @@ class ScopedAdmin(SimpleHistoryAdmin):
         if self.get_queryset(request).filter(pk=object_id).exists():
             return
         history = getattr(self.model, "history", None)
-        latest = history.filter(pk=object_id).order_by("-history_date").first() if history else None
+        # On the history model pk is the history row's id; the record's own id is its attname.
+        lookup = {self.model._meta.pk.attname: object_id}
+        latest = history.filter(**lookup).order_by("-history_date").first() if history else None
         if latest is None or not self._reaches(request, latest.instance):
             raise Http404
 

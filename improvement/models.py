@@ -244,7 +244,10 @@ class Inspection(TimeStampedModel):
 
     def __str__(self) -> str:
         when = self.start_date or self.publication_date
-        return f"{self.authority} {self.get_kind_display()} ({when:%B %Y})"
+        # An admin form shown again with errors may hold an inspection without these yet.
+        authority = self.authority if self.authority_id else "New"
+        label = f"{authority} {self.get_kind_display()}"
+        return f"{label} ({when:%B %Y})" if when else label
 
     def get_absolute_url(self) -> str:
         return reverse("improvement:inspection-detail", kwargs={"pk": self.pk})

@@ -630,8 +630,8 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "improvement.User": AdminModel(
         "owner_user", "away_owner", superuser_delete_only=True, history_form=False
     ),
-    "improvement.Authority": AdminModel("home", "away", platform_writes=True),
-    "improvement.Theme": AdminModel("theme", platform_writes=True),
+    "improvement.Authority": AdminModel("home", "away", platform_writes=True, history_form=False),
+    "improvement.Theme": AdminModel("theme", platform_writes=True, history_form=False),
     "improvement.Team": AdminModel("team", "away_team"),
     "improvement.Inspection": AdminModel("inspection", "away_inspection"),
     "improvement.Judgement": AdminModel("judgement", "away_judgement"),
@@ -640,7 +640,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "improvement.Action": AdminModel("mine", "away_action", delete=False),
     "improvement.Milestone": AdminModel("milestone", "away_milestone"),
     "improvement.ProgressNote": AdminModel(
-        "note", "away_note", add=False, change=False, delete=False
+        "note", "away_note", add=False, change=False, delete=False, history_form=False
     ),
     "improvement.Evidence": AdminModel("evidence", "away_evidence"),
     "improvement.DueDateChange": AdminModel(
@@ -715,6 +715,9 @@ def admin_outcome(spec: AdminModel, view: str, variant: str, role: str, method: 
     """What `role` gets from one admin view, from the rules the admin is meant to follow."""
     if role not in STAFF_ROLES:
         return ADMIN_LOGIN
+    if view == "redirect":
+        # The old "<id>/" address sends every staff user to "<id>/change/", which decides.
+        return REDIRECT
     superuser = role == SUPERUSER
     if spec.platform_only and not superuser:
         return FORBIDDEN
@@ -736,8 +739,6 @@ def admin_outcome(spec: AdminModel, view: str, variant: str, role: str, method: 
         return OK
     if view == "simple_history":
         return OK if method == "GET" else FORBIDDEN
-    if view == "redirect":
-        return REDIRECT
     raise AssertionError(f"no rule for admin view {view}")  # pragma: no cover
 
 
@@ -914,7 +915,7 @@ ADMIN_SITE_PAGES: dict[str, AdminCase] = {
         AdminCase(
             "admin:password_change_done",
             lambda w: reverse("admin:password_change_done"),
-            _site_table(OK),
+            _site_table(OK, post=NOT_ALLOWED),
         ),
         AdminCase(
             "admin:autocomplete",
@@ -922,9 +923,11 @@ ADMIN_SITE_PAGES: dict[str, AdminCase] = {
                 reverse("admin:autocomplete")
                 + "?app_label=improvement&model_name=action&field_name=team"
             ),
-            _site_table(OK),
+            _site_table(OK, post=NOT_ALLOWED),
         ),
-        AdminCase("admin:jsi18n", lambda w: reverse("admin:jsi18n"), _site_table(OK)),
+        AdminCase(
+            "admin:jsi18n", lambda w: reverse("admin:jsi18n"), _site_table(OK, post=NOT_ALLOWED)
+        ),
         # The object's own page then applies the pages' rules (404 for another authority).
         AdminCase("admin:view_on_site", _view_on_site_url, _site_table(REDIRECT)),
         AdminCase(
