@@ -572,6 +572,8 @@ class NumberedInlineMixin:
         field = formset.form.base_fields.get(self.number_field)
         if field is not None:
             field.widget.attrs["data-autonumber"] = self.number_field
+            # An empty new row, not the model's default of 0, so the script can number it.
+            field.initial = None
         return formset
 
 
