@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -139,10 +140,22 @@ class Team(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(fields=["authority", "name"], name="team_unique_name"),
             _choices_check("kind", TeamKind, "team_kind_valid"),
+            # The target of action(team, authority) -> team(id, authority) on PostgreSQL, so
+            # that no route can give an action another authority's team.
+            models.UniqueConstraint(fields=["id", "authority"], name="team_unique_id_authority"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.lead_id is not None
+            and self.authority_id is not None
+            and self.lead.authority_id not in (None, self.authority_id)
+        ):
+            raise ValidationError({"lead": "The team lead must work for the team's authority."})
 
 
 class InspectionKind(models.TextChoices):
@@ -238,7 +251,10 @@ class Inspection(TimeStampedModel):
 
     def __str__(self) -> str:
         when = self.start_date or self.publication_date
-        return f"{self.authority} {self.get_kind_display()} ({when:%B %Y})"
+        # An admin form shown again with errors may hold an inspection without these yet.
+        authority = self.authority if self.authority_id else "New"
+        label = f"{authority} {self.get_kind_display()}"
+        return f"{label} ({when:%B %Y})" if when else label
 
     def get_absolute_url(self) -> str:
         return reverse("improvement:inspection-detail", kwargs={"pk": self.pk})
@@ -517,6 +533,26 @@ class Action(TimeStampedModel):
     def get_absolute_url(self) -> str:
         return reverse("improvement:action-detail", kwargs={"pk": self.pk})
 
+    def clean(self) -> None:
+        """Links within one authority, and dates and signatory as the constraints say."""
+        super().clean()
+        errors: dict[str, str] = {}
+        if self.authority_id is not None:
+            if self.team_id is not None and self.team.authority_id != self.authority_id:
+                errors["team"] = "The team must belong to the action's authority."
+            # A user of no authority (national or regional staff) may own any action.
+            if self.owner_id is not None and self.owner.authority_id not in (
+                None,
+                self.authority_id,
+            ):
+                errors["owner"] = "The owner must work for the action's authority."
+        if self.start_date and self.due_date and self.due_date < self.start_date:
+            errors["due_date"] = "The due date must be on or after the start date."
+        if self.signed_off_by_id is not None and self.signed_off_by_id == self.owner_id:
+            errors["signed_off_by"] = "Someone other than the owner must sign the action off."
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_closed(self) -> bool:
         return self.impact_status in self.CLOSED_IMPACT
@@ -762,6 +798,17 @@ class Measure(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.pk is not None
+            and self.unit == MeasureUnit.PERCENT
+            and self.values.filter(Q(value__lt=0) | Q(value__gt=100)).exists()
+        ):
+            raise ValidationError(
+                {"unit": "Some recorded values are outside 0 to 100, so this is not a percentage."}
+            )
+
     def is_on_target(self, value) -> bool:
         if self.direction == self.Direction.HIGHER_IS_BETTER:
             return value >= self.target_value
@@ -794,6 +841,16 @@ class MeasureValue(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.measure}: {self.value} on {self.recorded_on}"
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.measure_id is not None
+            and self.value is not None
+            and self.measure.unit == MeasureUnit.PERCENT
+            and not (0 <= self.value <= 100)
+        ):
+            raise ValidationError({"value": "A percentage must be between 0 and 100."})
 
 
 class PlanStage(models.TextChoices):

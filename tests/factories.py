@@ -150,7 +150,9 @@ class ActionFactory(factory.django.DjangoModelFactory):
         model = Action
         skip_postgeneration_save = True
 
-    authority = factory.SubFactory(AuthorityFactory)
+    team = None
+    # An action's team is of its authority (the database holds it): follow the team if given.
+    authority = factory.LazyAttribute(lambda a: a.team.authority if a.team else AuthorityFactory())
     reference = factory.Sequence(lambda n: f"{n // 10 + 1}.{n % 10 + 1}")
     title = factory.Sequence(lambda n: f"Action {n}")
     owner = factory.SubFactory(OwnerFactory)

@@ -244,6 +244,8 @@ def test_admin_action_change_records_the_admin(admin_client, admin_user, action)
         "priority": action.priority,
         "start_date": action.start_date.isoformat(),
         "success_measure": action.success_measure,
+        # The version the form was opened at: the admin refuses a save without it.
+        "expected_version": form.initial["expected_version"],
     }
     for prefix in ("milestones", "notes", "evidence", "due_date_changes"):
         data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})

@@ -452,8 +452,19 @@ def build_world() -> SimpleNamespace:
     )
     measure = MeasureFactory(authority=home, name="Care leavers in suitable accommodation")
     measure.actions.add(mine)
+    admin_extras = build_admin_extras(
+        home=home,
+        away=away,
+        inspection=inspection,
+        away_inspection=away_inspection,
+        mine=mine,
+        away_action=away_action,
+        away_owner=away_owner,
+    )
+    # The walk's measure is the one the page registry uses (it tracks `mine`).
+    admin_extras["measure"] = measure
     return SimpleNamespace(
-        measure=measure,
+        **admin_extras,
         plan=plan,
         home=home,
         away=away,
@@ -481,6 +492,8 @@ def build_world() -> SimpleNamespace:
             ADMIN: admin,
             STRANGER: stranger,
             NO_ROLE: no_role,
+            HOME_ADMIN: admin_extras["home_admin"],
+            SUPERUSER: admin_extras["root"],
         },
     )
 
@@ -602,3 +615,499 @@ def test_zz_walk_summary(db, world, record_property):
         f"{len(_walked)} passed before this summary ran"
     )
     record_property("permission_walk_cases", len(CASES))
+
+
+# The admin walk: every URL of the Django admin, for every role, on a record of the user's own
+# authority and of another, GET and POST. The URLs are enumerated from admin.site, so a model
+# registered (or a view added) without an entry in ADMIN_MODELS / ADMIN_SITE_PAGES fails
+# `test_every_admin_url_is_in_the_walk`.
+
+HOME_ADMIN = "home-admin"  # Administrator group, staff, of the home authority only
+SUPERUSER = "superuser"  # the platform's administrator
+ADMIN_ROLES = (*ROLES, HOME_ADMIN, SUPERUSER)
+STAFF_ROLES = (ADMIN, HOME_ADMIN, SUPERUSER)
+ADMIN_LOGIN = "admin-login"  # redirected to the admin's login page
+
+
+@dataclass(frozen=True)
+class AdminModel:
+    """What the admin of one model allows, and the world's record of each authority."""
+
+    own: str | None  # attribute of the world: a home record (None: the model has no rows here)
+    other: str | None = None  # ... and the away authority's record, for scoped models
+    platform_only: bool = False  # only superusers see it at all
+    platform_writes: bool = False  # others may view; only superusers add, change, delete
+    add: bool = True
+    change: bool = True
+    delete: bool = True
+    superuser_delete_only: bool = False
+    history_form: bool = True  # simple-history's per-version page (view only)
+
+
+ADMIN_MODELS: dict[str, AdminModel] = {
+    "auth.Group": AdminModel("group", platform_only=True, history_form=False),
+    "axes.AccessAttempt": AdminModel(
+        "access_attempt", platform_only=True, add=False, history_form=False
+    ),
+    "axes.AccessLog": AdminModel("access_log", platform_only=True, add=False, history_form=False),
+    "axes.AccessFailureLog": AdminModel(
+        "access_failure_log", platform_only=True, add=False, history_form=False
+    ),
+    "improvement.User": AdminModel(
+        "owner_user", "away_owner", superuser_delete_only=True, history_form=False
+    ),
+    "improvement.Authority": AdminModel("home", "away", platform_writes=True, history_form=False),
+    "improvement.Theme": AdminModel("theme", platform_writes=True, history_form=False),
+    "improvement.Team": AdminModel("team", "away_team"),
+    "improvement.Inspection": AdminModel("inspection", "away_inspection"),
+    "improvement.Judgement": AdminModel("judgement", "away_judgement"),
+    "improvement.Finding": AdminModel("finding", "away_finding"),
+    "improvement.ImprovementArea": AdminModel("area", "away_area"),
+    "improvement.Action": AdminModel("mine", "away_action", delete=False),
+    "improvement.Milestone": AdminModel("milestone", "away_milestone"),
+    "improvement.ProgressNote": AdminModel(
+        "note", "away_note", add=False, change=False, delete=False, history_form=False
+    ),
+    "improvement.Evidence": AdminModel("evidence", "away_evidence"),
+    "improvement.DueDateChange": AdminModel(
+        "change", "away_change", add=False, change=False, delete=False
+    ),
+    "improvement.Measure": AdminModel("measure", "away_measure"),
+    "improvement.MeasureValue": AdminModel("measure_value", "away_measure_value"),
+    "improvement.PlanSubmission": AdminModel(
+        "plan", "away_plan", add=False, change=False, delete=False
+    ),
+}
+
+
+def build_admin_extras(
+    *, home, away, inspection, away_inspection, mine, away_action, away_owner
+) -> dict:
+    """Records of both authorities for every admin model, and the two admin-only roles."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    from tests.factories import (
+        MeasureFactory,
+        MeasureValueFactory,
+        MilestoneFactory,
+        ProgressNoteFactory,
+        ThemeFactory,
+    )
+
+    home_admin = UserFactory(username="home_admin", authority=home, is_staff=True)
+    home_admin.groups.add(Group.objects.get_or_create(name=roles.ADMINISTRATOR)[0])
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    axes = {"user_agent": "pytest", "ip_address": "127.0.0.1", "username": "someone"}
+    axes.update(http_accept="*/*", path_info="/login/")
+    measure = MeasureFactory(authority=home)
+    away_measure = MeasureFactory(authority=away)
+    return {
+        "home_admin": home_admin,
+        "root": root,
+        "owner_user": UserFactory(username="home_person", authority=home),
+        "away_owner": away_owner,
+        "group": Group.objects.get(name=roles.BOARD_VIEWER),
+        "access_attempt": AccessAttempt.objects.create(
+            get_data="", post_data="", failures_since_start=1, **axes
+        ),
+        "access_log": AccessLog.objects.create(**axes),
+        "access_failure_log": AccessFailureLog.objects.create(locked_out=False, **axes),
+        "theme": ThemeFactory(slug="care-leavers", name="Care leavers"),
+        "away_team": TeamFactory(authority=away, name="Sefton team"),
+        "judgement": inspection.judgements.first(),
+        "away_judgement": JudgementFactory(inspection=away_inspection),
+        "finding": inspection.findings.first(),
+        "away_finding": FindingFactory(inspection=away_inspection, number=3),
+        "away_area": away_inspection.improvement_areas.first(),
+        "milestone": MilestoneFactory(action=mine),
+        "away_milestone": MilestoneFactory(action=away_action),
+        "note": ProgressNoteFactory(action=mine),
+        "away_note": ProgressNoteFactory(action=away_action),
+        "away_evidence": services.evidence_add_link(
+            action=away_action, by=away_owner, url="https://example.org/s", title="Sefton"
+        ),
+        "away_change": services.due_date_change_request(
+            action=away_action,
+            by=away_owner,
+            new_date=away_action.due_date + dt.timedelta(days=20),
+            reason="Sefton's reason.",
+            today=TODAY,
+        ),
+        "measure": measure,
+        "away_measure": away_measure,
+        "measure_value": MeasureValueFactory(measure=measure, recorded_by=home_admin),
+        "away_measure_value": MeasureValueFactory(measure=away_measure, recorded_by=away_owner),
+        "away_plan": services.plan_submission_record(
+            inspection=away_inspection,
+            stage="final",
+            submitted_on=away_inspection.publication_date or TODAY,
+            by=away_owner,
+            url="https://example.org/sefton-plan",
+            today=TODAY,
+        ),
+    }
+
+
+def admin_outcome(spec: AdminModel, view: str, variant: str, role: str, method: str) -> str:
+    """What `role` gets from one admin view, from the rules the admin is meant to follow."""
+    if role not in STAFF_ROLES:
+        return ADMIN_LOGIN
+    if view == "redirect":
+        # The old "<id>/" address sends every staff user to "<id>/change/", which decides.
+        return REDIRECT
+    superuser = role == SUPERUSER
+    if spec.platform_only and not superuser:
+        return FORBIDDEN
+    if variant == "other" and role == HOME_ADMIN:
+        return NOT_FOUND  # another authority's record: not there, as on the pages
+    writes = superuser or not spec.platform_writes
+    if view == "changelist":
+        return OK
+    if view == "add":
+        return OK if spec.add and writes else FORBIDDEN
+    if view in ("change", "password"):
+        if method == "GET":
+            return OK
+        return OK if spec.change and writes else FORBIDDEN
+    if view == "delete":
+        allowed = spec.delete and writes and (superuser or not spec.superuser_delete_only)
+        return OK if allowed else FORBIDDEN
+    if view == "history":
+        return OK
+    if view == "simple_history":
+        return OK if method == "GET" else FORBIDDEN
+    raise AssertionError(f"no rule for admin view {view}")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class AdminCase:
+    key: str  # url name (or model label + view for unnamed ones) and variant
+    url: Callable[[SimpleNamespace], str]
+    outcomes: dict[tuple[str, str], str]  # (role, method) -> outcome
+    post_data: Callable[[SimpleNamespace], dict] = field(default=lambda w: {})
+
+
+def _model_cases(label: str, spec: AdminModel) -> list[AdminCase]:
+    from django.apps import apps
+
+    model = apps.get_model(label)
+    prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+    cases = []
+
+    def table(view, variant):
+        return {
+            (role, method): admin_outcome(spec, view, variant, role, method)
+            for role in ADMIN_ROLES
+            for method in METHODS
+        }
+
+    cases.append(
+        AdminCase(
+            f"{prefix}_changelist",
+            lambda w: reverse(f"{prefix}_changelist"),
+            table("changelist", "own"),
+        )
+    )
+    cases.append(
+        AdminCase(f"{prefix}_add", lambda w: reverse(f"{prefix}_add"), table("add", "own"))
+    )
+    variants = [("own", spec.own)] + ([("other", spec.other)] if spec.other else [])
+    for variant, attribute in variants:
+
+        def obj_pk(w, attribute=attribute):
+            return getattr(w, attribute).pk
+
+        for view in ("change", "delete", "history"):
+            cases.append(
+                AdminCase(
+                    f"{prefix}_{view}#{variant}",
+                    lambda w, view=view, obj_pk=obj_pk: reverse(
+                        f"{prefix}_{view}", args=[obj_pk(w)]
+                    ),
+                    table(view, variant),
+                    post_data=(lambda w: {"post": "yes"}) if view == "delete" else (lambda w: {}),
+                )
+            )
+        cases.append(
+            AdminCase(
+                f"{label}:redirect#{variant}",
+                lambda w, obj_pk=obj_pk: reverse(f"{prefix}_changelist") + f"{obj_pk(w)}/",
+                table("redirect", variant),
+            )
+        )
+        if spec.history_form:
+
+            def history_url(w, obj_pk=obj_pk, attribute=attribute):
+                record = getattr(w, attribute).history.order_by("history_id").first()
+                return reverse(f"{prefix}_simple_history", args=[obj_pk(w), record.history_id])
+
+            cases.append(
+                AdminCase(
+                    f"{prefix}_simple_history#{variant}",
+                    history_url,
+                    table("simple_history", variant),
+                )
+            )
+        if label == "improvement.User":
+            cases.append(
+                AdminCase(
+                    f"admin:auth_user_password_change#{variant}",
+                    lambda w, obj_pk=obj_pk: reverse(
+                        "admin:auth_user_password_change", args=[obj_pk(w)]
+                    ),
+                    table("password", variant),
+                )
+            )
+    return cases
+
+
+def _site_table(staff: str, others: str = ADMIN_LOGIN, *, post: str | None = None) -> dict:
+    return {
+        (role, method): (
+            (post if method == "POST" and post else staff) if role in STAFF_ROLES else others
+        )
+        for role in ADMIN_ROLES
+        for method in METHODS
+    }
+
+
+# Bulk actions: POSTs to a changelist selecting a record of one authority.
+BULK_ACTIONS: list[tuple[str, str, str, Callable[[SimpleNamespace], dict]]] = [
+    (
+        "improvement.Action",
+        "reassign_owner",
+        "mine",
+        lambda w: {"apply": "Reassign owner", "owner": w.users[OWNER].pk, "note": "Walk."},
+    ),
+    (
+        "improvement.Action",
+        "change_status_with_note",
+        "mine",
+        lambda w: {"apply": "Go", "delivery_status": "in_progress", "note": "Walk."},
+    ),
+    ("improvement.DueDateChange", "approve", "change", lambda w: {}),
+    ("improvement.DueDateChange", "refuse", "change", lambda w: {}),
+    ("improvement.Milestone", "delete_selected", "milestone", lambda w: {"post": "yes"}),
+]
+
+
+def _bulk_cases() -> list[AdminCase]:
+    from django.apps import apps
+
+    cases = []
+    for label, action, own, data in BULK_ACTIONS:
+        model = apps.get_model(label)
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for variant, attribute in (("own", own), ("other", ADMIN_MODELS[label].other)):
+            cases.append(
+                AdminCase(
+                    f"bulk:{label}:{action}#{variant}",
+                    lambda w, url=url: url,
+                    # Another authority's rows are simply not selectable: nothing changes.
+                    _site_table(OK),
+                    post_data=lambda w, action=action, attribute=attribute, data=data: {
+                        "action": action,
+                        "_selected_action": [getattr(w, attribute).pk],
+                        **data(w),
+                    },
+                )
+            )
+    return cases
+
+
+def _view_on_site_url(w) -> str:
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_model(Action)
+    return reverse("admin:view_on_site", args=[content_type.pk, w.mine.pk])
+
+
+ADMIN_SITE_PAGES: dict[str, AdminCase] = {
+    case.key: case
+    for case in [
+        AdminCase("admin:index", lambda w: reverse("admin:index"), _site_table(OK)),
+        # The admin's login page answers everyone (a signed-in non-staff user is told so).
+        AdminCase("admin:login", lambda w: reverse("admin:login"), _site_table(OK, OK)),
+        # Signing out is a POST; staff asking with GET are told so, others sent on.
+        AdminCase(
+            "admin:logout",
+            lambda w: reverse("admin:logout"),
+            {
+                (role, method): (
+                    ADMIN_LOGIN
+                    if role == ANON
+                    else OK
+                    if method == "POST"
+                    else NOT_ALLOWED
+                    if role in STAFF_ROLES
+                    else REDIRECT
+                )
+                for role in ADMIN_ROLES
+                for method in METHODS
+            },
+        ),
+        AdminCase(
+            "admin:password_change", lambda w: reverse("admin:password_change"), _site_table(OK)
+        ),
+        AdminCase(
+            "admin:password_change_done",
+            lambda w: reverse("admin:password_change_done"),
+            _site_table(OK, post=NOT_ALLOWED),
+        ),
+        AdminCase(
+            "admin:autocomplete",
+            lambda w: (
+                reverse("admin:autocomplete")
+                + "?app_label=improvement&model_name=action&field_name=team"
+            ),
+            _site_table(OK, post=NOT_ALLOWED),
+        ),
+        AdminCase(
+            "admin:jsi18n", lambda w: reverse("admin:jsi18n"), _site_table(OK, post=NOT_ALLOWED)
+        ),
+        # The object's own page then applies the pages' rules (404 for another authority).
+        AdminCase("admin:view_on_site", _view_on_site_url, _site_table(REDIRECT)),
+        AdminCase(
+            "admin:app_list#improvement",
+            lambda w: reverse("admin:app_list", args=["improvement"]),
+            _site_table(OK),
+        ),
+        AdminCase(
+            "admin:app_list#auth",
+            lambda w: reverse("admin:app_list", args=["auth"]),
+            {
+                **_site_table(NOT_FOUND),
+                **{(SUPERUSER, m): OK for m in METHODS},
+            },
+        ),
+        AdminCase(
+            "admin:<catch-all>",
+            lambda w: reverse("admin:index") + "no-such-page/",
+            _site_table(NOT_FOUND),
+        ),
+    ]
+}
+
+
+def admin_walk() -> list[AdminCase]:
+    cases = list(ADMIN_SITE_PAGES.values())
+    for label, spec in ADMIN_MODELS.items():
+        cases.extend(_model_cases(label, spec))
+    cases.extend(_bulk_cases())
+    return cases
+
+
+ADMIN_CASES = admin_walk()
+
+
+def routed_admin_names() -> set[str]:
+    """Every admin URL, named as ADMIN_MODELS / ADMIN_SITE_PAGES name it."""
+    from django.contrib import admin
+
+    names = set()
+    for pattern in admin.site.get_urls():
+        if isinstance(pattern, URLResolver):
+            continue
+        names.add(f"admin:{pattern.name}" if pattern.name else "admin:<catch-all>")
+    for model, model_admin in admin.site._registry.items():
+        for pattern in model_admin.get_urls():
+            names.add(f"admin:{pattern.name}" if pattern.name else f"{model._meta.label}:redirect")
+    return names
+
+
+def test_every_admin_url_is_in_the_walk():
+    """A model registered in the admin, or an admin view added, without an entry here fails."""
+    walked = {case.key.split("#", 1)[0] for case in ADMIN_CASES}
+    missing = sorted(routed_admin_names() - walked)
+    assert not missing, "\n".join(f"add {name} to the admin walk" for name in missing)
+    from django.contrib import admin
+
+    registered = {m._meta.label for m in admin.site._registry}
+    assert registered == set(ADMIN_MODELS), "ADMIN_MODELS must list every registered model"
+
+
+def _away_fingerprint(w) -> tuple:
+    action = Action.objects.get(pk=w.away_action.pk)
+    return (
+        action.version,
+        action.owner_id,
+        action.delivery_status,
+        type(w.away_milestone).objects.filter(pk=w.away_milestone.pk).exists(),
+        type(w.away_evidence).objects.filter(pk=w.away_evidence.pk).exists(),
+        type(w.away_change).objects.get(pk=w.away_change.pk).status,
+    )
+
+
+def check_admin(response, outcome: str, hidden: list[str]) -> None:
+    status = response.status_code
+    location = response.get("Location", "")
+    where = f"got {status} {location}".strip()
+    admin_login = reverse("admin:login")
+    if outcome == ADMIN_LOGIN:
+        # Anonymous users meet the site's sign-in; signed-in non-staff the admin's.
+        assert status == 302, where
+        assert location.startswith((admin_login, reverse("login"))), where
+    elif outcome == NOT_FOUND:
+        assert status == 404, where
+    elif outcome == FORBIDDEN:
+        assert status == 403, where
+    elif outcome == NOT_ALLOWED:
+        assert status == 405, where
+    elif outcome == REDIRECT:
+        assert status in (301, 302) and not location.startswith(admin_login), where
+    elif outcome == OK:
+        assert status in (200, 302), where
+        assert not location.startswith(admin_login), where
+    else:  # pragma: no cover
+        raise AssertionError(outcome)
+    html = response.content.decode(errors="replace") if status == 200 else ""
+    for text in hidden:
+        assert text not in html, f"{text!r} of another authority shown"
+
+
+_admin_walked: list[str] = []
+
+
+@pytest.mark.parametrize("case", ADMIN_CASES, ids=lambda c: c.key)
+def test_admin_walk(db, world, case):
+    """Each admin URL answers every role, GET and POST, as the admin's rules say."""
+    failures = []
+    for role in ADMIN_ROLES:
+        for method in METHODS:
+            outcome = case.outcomes[(role, method)]
+            client = Client()
+            if role != ANON:
+                client.force_login(
+                    world.users[role], backend="django.contrib.auth.backends.ModelBackend"
+                )
+            before = _away_fingerprint(world)
+            sid = transaction.savepoint()
+            try:
+                url = case.url(world)
+                if method == "GET":
+                    response = client.get(url)
+                else:
+                    response = client.post(url, case.post_data(world))
+                hidden = [world.away_action.title] if role == HOME_ADMIN else []
+                check_admin(response, outcome, hidden)
+                if role == HOME_ADMIN:
+                    assert _away_fingerprint(world) == before, "another authority's rows changed"
+                _admin_walked.append(f"{case.key} {role} {method}")
+            except AssertionError as exc:
+                failures.append(f"{role} {method}: expected {outcome}: {exc}")
+            finally:
+                transaction.savepoint_rollback(sid)
+    assert not failures, "\n".join(failures)
+
+
+def test_zz_admin_walk_summary(db, world, record_property):
+    """Prints the admin walk's size: URLs x roles x methods, own and other authority."""
+    urls = {case.key.split("#", 1)[0] for case in ADMIN_CASES}
+    own_other = sum(1 for case in ADMIN_CASES if "#other" in case.key)
+    total = len(ADMIN_CASES) * len(ADMIN_ROLES) * len(METHODS)
+    print(
+        f"\nadmin walk: {len(ADMIN_CASES)} URL cases ({len(urls)} admin URL names, "
+        f"{own_other} of them on another authority's record) x {len(ADMIN_ROLES)} roles x "
+        f"{len(METHODS)} methods = {total} requests; {len(_admin_walked)} passed in this run"
+    )
+    record_property("admin_walk_requests", total)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("improvement", "0005_importer_readings"),
+        ("improvement", "0006_admin_rules"),
     ]
 
     operations = [

@@ -13,7 +13,6 @@ from improvement.services.actions import (
     action_quick_update,
     action_reassign_owner,
     action_record_progress,
-    action_set_links,
     action_update,
     actions_bulk_reassign,
     actions_bulk_set_status,
@@ -21,7 +20,18 @@ from improvement.services.actions import (
     milestone_set_complete,
 )
 from improvement.services.authorities import authority_upsert, team_create, theme_upsert
-from improvement.services.evidence import evidence_add_file, evidence_add_link, evidence_retitle
+from improvement.services.bulk import (
+    BulkRefused,
+    actions_reassign,
+    actions_set_status,
+    each_or_none,
+)
+from improvement.services.evidence import (
+    evidence_add_file,
+    evidence_add_link,
+    evidence_remove,
+    evidence_retitle,
+)
 from improvement.services.inspections import (
     finding_add,
     improvement_area_add,
@@ -32,6 +42,18 @@ from improvement.services.inspections import (
     plan_submission_record,
 )
 from improvement.services.measures import measure_create, measure_record_value
+from improvement.services.records import (
+    action_set_links,
+    record_delete,
+    record_save,
+    records_delete,
+)
+from improvement.services.users import (
+    user_create,
+    user_set_password,
+    user_set_roles,
+    user_update,
+)
 from improvement.services.workflow import (
     action_send_back,
     action_sign_off,
@@ -40,6 +62,7 @@ from improvement.services.workflow import (
 )
 
 __all__ = [
+    "BulkRefused",
     "BulkResult",
     "ConcurrentEditError",
     "action_create",
@@ -52,11 +75,15 @@ __all__ = [
     "action_update",
     "actions_bulk_reassign",
     "actions_bulk_set_status",
+    "actions_reassign",
+    "actions_set_status",
     "authority_upsert",
     "due_date_change_decide",
     "due_date_change_request",
+    "each_or_none",
     "evidence_add_file",
     "evidence_add_link",
+    "evidence_remove",
     "evidence_retitle",
     "finding_add",
     "improvement_area_add",
@@ -69,6 +96,13 @@ __all__ = [
     "milestone_add",
     "milestone_set_complete",
     "plan_submission_record",
+    "record_delete",
+    "record_save",
+    "records_delete",
     "team_create",
     "theme_upsert",
+    "user_create",
+    "user_set_password",
+    "user_set_roles",
+    "user_update",
 ]

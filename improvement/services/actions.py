@@ -125,33 +125,15 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     unknown = set(changes) - allowed
     if unknown:
         raise ValueError(f"action_update cannot change {', '.join(sorted(unknown))}")
+    if action.is_closed:
+        # A closed action is the record of what was signed off: its dates and owner stay.
+        raise ValidationError("This action is closed, so it can no longer change.")
     for key, value in changes.items():
         setattr(action, key, value)
     if action.team is not None and action.team.authority_id != action.authority_id:
         raise ValidationError({"team": "The team must belong to the same authority."})
     action._history_user = by
     save_with_version_check(action, expected_version=expected_version, fields=list(changes))
-    return action
-
-
-@transaction.atomic
-def action_set_links(
-    *,
-    action: Action,
-    improvement_areas: Iterable[ImprovementArea],
-    themes: Iterable[Theme],
-    by: User,
-) -> Action:
-    """Set the improvement areas an action answers and its themes (the admin's form)."""
-    areas = list(improvement_areas)
-    authority = _require_areas_of_one_authority(areas)
-    if authority.pk != action.authority_id:
-        raise ValidationError(
-            {"improvement_areas": "An action answers improvement areas of its own authority only."}
-        )
-    action._history_user = by
-    action.improvement_areas.set(areas)
-    action.themes.set(list(themes))
     return action
 
 

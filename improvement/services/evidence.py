@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -75,3 +76,18 @@ def evidence_retitle(*, evidence: Evidence, title: str, by: User) -> Evidence:
     evidence.full_clean()
     evidence.save(update_fields=["title", "updated_at"])
     return evidence
+
+
+@transaction.atomic
+def evidence_remove(*, evidence: Evidence, by: User) -> None:
+    """Remove a piece of evidence, unless its action's impact was signed off on it.
+
+    The stored file stays: the history row of the evidence still points at it.
+    """
+    action = Action.objects.select_for_update().get(pk=evidence.action_id)
+    if action.impact_status == Action.ImpactStatus.EVIDENCED:
+        raise ValidationError(
+            f"“{action}” was signed off as impact evidenced, so its evidence cannot be removed."
+        )
+    evidence._history_user = by
+    evidence.delete()
