@@ -14,6 +14,7 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -123,7 +124,10 @@ def _measures_of(action_ids: list[int]) -> dict[int, list[str]]:
         if value is None:
             found[action_id].append(f"{name}: no value yet")
         else:
-            found[action_id].append(f"{name}: {value} ({on:%d/%m/%Y})")
+            # Normalised, so that PostgreSQL's 61.50 and SQLite's 61.5 read the same.
+            number = format(Decimal(value).normalize(), "f")
+            on = dt.date.fromisoformat(on) if isinstance(on, str) else on
+            found[action_id].append(f"{name}: {number} ({on:%d/%m/%Y})")
     return found
 
 
@@ -138,11 +142,12 @@ def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
         yield chunk
 
 
-def export_rows(queryset: QuerySet[Action], *, chunk_size: int = CHUNK_SIZE) -> Iterator[list]:
+def export_rows(queryset: QuerySet[Action], *, chunk_size: int | None = None) -> Iterator[list]:
     """Each action as a list of cells in COLUMNS order (text neutralised, dates as dates).
 
     One query for the rows (a server-side cursor on PostgreSQL) plus two per chunk.
     """
+    chunk_size = chunk_size or CHUNK_SIZE
     rows = _rows_query(queryset).iterator(chunk_size=chunk_size)
     for chunk in _chunks(rows, chunk_size):
         ids = [row[0] for row in chunk]
