@@ -39,6 +39,14 @@ EXCEPTIONS = [
     ("sent_back", "Sent back to the owner"),
 ]
 
+_EXCEPTION_LABELS = {
+    "overdue": "Overdue",
+    "off_track": "Red",
+    "slipped": "Re-dated",
+    "stale": "No update",
+    "awaiting_sign_off": "Awaiting sign-off",
+    "sent_back": "Sent back",
+}
 _STATUS = dict(Action.DeliveryStatus.choices)
 _IMPACT = dict(Action.ImpactStatus.choices)
 _RAG = dict(Action.Rag.choices)
@@ -349,9 +357,18 @@ def pack_view(content: dict) -> dict:
         "measures": list(measures.values()),
         "clock": clock_view,
         "areas": [{**area, "rows": rows(area["actions"])} for area in content["areas"]],
-        "exception_lists": [
-            {"state": state, "heading": heading, "rows": rows(content["exceptions"][state])}
+        "exception_counts": [
+            {"state": state, "heading": heading, "count": len(content["exceptions"][state])}
             for state, heading in EXCEPTIONS
+        ],
+        # Each action with any exception once, with all of them named: one compact table
+        # rather than a list per exception that repeats the same actions.
+        "exception_rows": [
+            {**action, "exception_labels": labels}
+            for action in actions.values()
+            if (
+                labels := [_EXCEPTION_LABELS[s] for s in action["states"] if s in _EXCEPTION_LABELS]
+            )
         ],
         "changes": resolved_changes,
     }
