@@ -348,3 +348,19 @@ def test_draft_page_queries_do_not_grow_with_the_plan(
     with django_assert_num_queries(14):
         page = client.get(url("pack-draft", plan.home.pk), {"board_date": "10/12/2026"})
     assert page.status_code == 200
+
+
+def test_a_frozen_packs_pdf_is_rendered_once(plan, monkeypatch):
+    from django.core.cache import cache
+
+    cache.clear()
+    pack = pack_services.board_pack_freeze(
+        authority=plan.home, board_date=BOARD, by=plan.leader, now=NOW
+    )
+    rendered = []
+    real = pack_services.pack_pdf
+    monkeypatch.setattr(pack_services, "pack_pdf", lambda html: rendered.append(html) or real(html))
+    first = pack_services.frozen_pack_pdf(pack)
+    second = pack_services.frozen_pack_pdf(pack)
+    assert first == second and first.startswith(b"%PDF-")
+    assert rendered == [pack.html]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -79,6 +80,12 @@ def pack_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=PACK_ORIGIN + "/", url_fetcher=_fetcher()).write_pdf()
+
+
+def frozen_pack_pdf(pack: BoardPack) -> bytes:
+    """The PDF of a frozen pack, rendered once per cache: its HTML never changes, so neither
+    does its PDF, and a large plan's PDF takes seconds to render."""
+    return cache.get_or_set(f"board-pack-pdf:{pack.sha256}", lambda: pack_pdf(pack.html), 86400)
 
 
 def sha256_of(html: str) -> str:

@@ -101,8 +101,7 @@ def pack_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _pdf_response(html: str, filename: str) -> FileResponse:
-    pdf = pack_services.pack_pdf(html)
+def _pdf_response(pdf: bytes, filename: str) -> FileResponse:
     return FileResponse(
         io.BytesIO(pdf), as_attachment=True, filename=filename, content_type="application/pdf"
     )
@@ -181,9 +180,8 @@ def pack_draft_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         today=timezone.localdate(),
         now=timezone.now(),
     )
-    return _pdf_response(
-        pack_services.pack_html(content), _pack_filename(authority, board_date, "pdf")
-    )
+    pdf = pack_services.pack_pdf(pack_services.pack_html(content))
+    return _pdf_response(pdf, _pack_filename(authority, board_date, "pdf"))
 
 
 def _access_pack(request: HttpRequest, pk: int) -> BoardPack:
@@ -207,7 +205,8 @@ def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def pack_frozen_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The PDF of exactly the HTML that was frozen."""
     pack = _access_pack(request, pk)
-    return _pdf_response(pack.html, _pack_filename(pack.authority, pack.board_date, "pdf"))
+    pdf = pack_services.frozen_pack_pdf(pack)
+    return _pdf_response(pdf, _pack_filename(pack.authority, pack.board_date, "pdf"))
 
 
 @require_GET
