@@ -82,10 +82,15 @@ def pack_pdf(html: str) -> bytes:
     return HTML(string=html, base_url=PACK_ORIGIN + "/", url_fetcher=_fetcher()).write_pdf()
 
 
+def cached_pack_pdf(html: str) -> bytes:
+    """The PDF of a pack's HTML, rendered once per cache: the same HTML (a frozen pack, or a
+    draft whose plan has not changed) gives the same PDF, and a large plan's takes a while."""
+    return cache.get_or_set(f"board-pack-pdf:{sha256_of(html)}", lambda: pack_pdf(html), 86400)
+
+
 def frozen_pack_pdf(pack: BoardPack) -> bytes:
-    """The PDF of a frozen pack, rendered once per cache: its HTML never changes, so neither
-    does its PDF, and a large plan's PDF takes seconds to render."""
-    return cache.get_or_set(f"board-pack-pdf:{pack.sha256}", lambda: pack_pdf(pack.html), 86400)
+    """The PDF of exactly the HTML that was frozen."""
+    return cached_pack_pdf(pack.html)
 
 
 def sha256_of(html: str) -> str:

@@ -180,7 +180,7 @@ def pack_draft_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         today=timezone.localdate(),
         now=timezone.now(),
     )
-    pdf = pack_services.pack_pdf(pack_services.pack_html(content))
+    pdf = pack_services.cached_pack_pdf(pack_services.pack_html(content))
     return _pdf_response(pdf, _pack_filename(authority, board_date, "pdf"))
 
 
