@@ -903,3 +903,91 @@ class PlanSubmission(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()} for {self.inspection}, sent {self.submitted_on}"
+
+
+class BoardPack(models.Model):
+    """A frozen board pack: what the improvement board was shown, exactly, for ever.
+
+    Only frozen packs are stored (a draft is rendered live), so the table is insert-only: the
+    service never updates a row and a database trigger refuses any UPDATE whatever the route.
+    Later packs compare against `content` to say what changed since.
+    """
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="board_packs")
+    board_date = models.DateField()
+    frozen_at = models.DateTimeField()
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="board_packs_frozen"
+    )
+    content = models.JSONField()
+    html = models.TextField()
+    sha256 = models.CharField("SHA-256", max_length=64)
+
+    class Meta:
+        ordering = ["authority__name", "-board_date", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "board_date"], name="board_pack_one_per_meeting"
+            ),
+            models.CheckConstraint(
+                condition=Q(sha256__regex=r"^[0-9a-f]{64}$"), name="board_pack_sha256_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} board pack, {self.board_date:%d %B %Y}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("A frozen board pack never changes.")
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("improvement:pack-detail", kwargs={"pk": self.pk})
+
+
+class PlanImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", "Previewed, not imported"
+    IMPORTED = "imported", "Imported"
+
+
+class PlanImport(models.Model):
+    """One upload of an existing action plan: its rows as read, their errors, and the outcome."""
+
+    Status = PlanImportStatus
+
+    authority = models.ForeignKey(Authority, on_delete=models.PROTECT, related_name="plan_imports")
+    inspection = models.ForeignKey(
+        Inspection, on_delete=models.PROTECT, related_name="plan_imports"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="plan_imports"
+    )
+    uploaded_at = models.DateTimeField()
+    filename = models.CharField(max_length=255)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    rows = models.JSONField(default=list, help_text="Each row as read, with its errors.")
+    status = models.CharField(max_length=20, choices=Status, default=Status.PREVIEWED)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    created_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-pk"]
+        constraints = [
+            _choices_check("status", PlanImportStatus, "plan_import_status_valid"),
+            # The same file imported twice into one plan creates nothing new.
+            models.UniqueConstraint(
+                fields=["inspection", "sha256"],
+                condition=Q(status="imported"),
+                name="plan_import_once_per_file",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="previewed", imported_at__isnull=True)
+                | Q(status="imported", imported_at__isnull=False),
+                name="plan_import_outcome_recorded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"

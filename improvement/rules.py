@@ -143,3 +143,12 @@ def _admin_model_permissions() -> None:
 
 
 _admin_model_permissions()
+
+
+# Board packs, exports and plan imports (views/packs.py). Anyone with a role may export what they
+# see and read the packs of their authorities; leaders freeze packs and import plans.
+rules.add_perm("improvement.export_actions", has_any_role)
+rules.add_perm("improvement.see_board_pack", may_see)
+rules.add_perm("improvement.freeze_board_pack", in_scope & is_leader_or_admin)
+rules.add_perm("improvement.import_plan", in_scope & is_leader_or_admin)
+rules.add_perm("improvement.start_plan_import", is_leader_or_admin)

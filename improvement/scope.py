@@ -13,6 +13,7 @@ from django.db.models import Model, Q, QuerySet
 from improvement.models import (
     Action,
     Authority,
+    BoardPack,
     DueDateChange,
     Evidence,
     Finding,
@@ -22,6 +23,7 @@ from improvement.models import (
     Measure,
     MeasureValue,
     Milestone,
+    PlanImport,
     PlanSubmission,
     ProgressNote,
     Team,
@@ -47,6 +49,8 @@ AUTHORITY_PATHS: dict[type[Model], str] = {
     DueDateChange: "action__authority",
     MeasureValue: "measure__authority",
     PlanSubmission: "inspection__authority",
+    BoardPack: "authority",
+    PlanImport: "authority",
 }
 
 

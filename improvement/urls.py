@@ -44,3 +44,19 @@ urlpatterns = [
     # Children's outcomes: a measure's values, recorded from the page (views/measures.py)
     path("measures/<int:pk>/", measures.measure_detail, name="measure-detail"),
 ]
+
+# Exports, board packs and plan import (views/packs.py)
+from improvement.views import packs  # noqa: E402
+
+urlpatterns += [
+    path("actions/export.csv", packs.action_export_csv, name="action-export-csv"),
+    path("actions/export.xlsx", packs.action_export_xlsx, name="action-export-xlsx"),
+    path("packs/", packs.pack_list, name="pack-list"),
+    path("packs/authority/<int:pk>/", packs.pack_draft, name="pack-draft"),
+    path("packs/authority/<int:pk>/pdf/", packs.pack_draft_pdf, name="pack-draft-pdf"),
+    path("packs/<int:pk>/", packs.pack_detail, name="pack-detail"),
+    path("packs/<int:pk>/pdf/", packs.pack_frozen_pdf, name="pack-pdf"),
+    path("packs/<int:pk>/html/", packs.pack_frozen_html, name="pack-html"),
+    path("plan-import/", packs.plan_import_upload, name="plan-import"),
+    path("plan-import/<int:pk>/", packs.plan_import_preview, name="plan-import-preview"),
+]

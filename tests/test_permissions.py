@@ -34,6 +34,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from improvement import roles, services
 from improvement.models import Action
+from improvement.services.packs import board_pack_freeze
+from improvement.services.plan_import import plan_import_preview
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -276,6 +278,30 @@ REGISTRY: dict[str, Page] = {
         ),
         controls=lambda w: ['name="recorded_on_0"'],
     ),
+    # Exports, board packs and plan import (views/packs.py).
+    "action-export-csv": Page(kwargs=no_kwargs, get=ANY_ROLE, post=GET_ONLY),
+    "action-export-xlsx": Page(kwargs=no_kwargs, get=ANY_ROLE, post=GET_ONLY),
+    "pack-list": Page(kwargs=no_kwargs, get=ANY_ROLE, post=GET_ONLY),
+    # Everyone who sees the authority reads its draft pack; leaders and administrators freeze it.
+    "pack-draft": Page(
+        kwargs=pk_of("home"),
+        get=expect(READ_ONLY, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=LEADER_OR_ADMIN,
+        controls=lambda w: ["Freeze the pack for"],
+    ),
+    "pack-draft-pdf": Page(kwargs=pk_of("home"), get=SEE, post=GET_ONLY),
+    "pack-detail": Page(kwargs=pk_of("pack"), get=SEE, post=GET_ONLY),
+    "pack-pdf": Page(kwargs=pk_of("pack"), get=SEE, post=GET_ONLY),
+    "pack-html": Page(kwargs=pk_of("pack"), get=SEE, post=GET_ONLY),
+    # Any leader may start an import (of their own authorities' plans); owners and the board not.
+    "plan-import": Page(
+        kwargs=no_kwargs,
+        get=expect(FORBIDDEN, leader=OK, admin=OK, stranger=OK),
+        post=expect(FORBIDDEN, leader=OK, admin=OK, stranger=OK),
+    ),
+    "plan-import-preview": Page(
+        kwargs=pk_of("plan_import"), get=LEADER_OR_ADMIN, post=LEADER_OR_ADMIN
+    ),
 }
 
 
@@ -442,6 +468,22 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )
+    pack = board_pack_freeze(
+        authority=home,
+        board_date=TODAY + dt.timedelta(days=10),
+        by=leader,
+        now=dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC),
+    )
+    plan_import = plan_import_preview(
+        inspection=inspection,
+        filename="plan.csv",
+        data=(
+            "Improvement area,Action,Owner email,Current due date,Success measure\n"
+            f"1,Imported action,{owner.email},31/03/2027,Children say it helps.\n"
+        ).encode(),
+        by=leader,
+        now=dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC),
+    )
     plan = services.plan_submission_record(
         inspection=inspection,
         stage="final",
@@ -465,6 +507,8 @@ def build_world() -> SimpleNamespace:
     admin_extras["measure"] = measure
     return SimpleNamespace(
         **admin_extras,
+        pack=pack,
+        plan_import=plan_import,
         plan=plan,
         home=home,
         away=away,

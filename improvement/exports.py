@@ -1,0 +1,278 @@
+"""The action list as a spreadsheet: CSV or XLSX, streamed, with the columns a council's plan uses.
+
+The rows are whatever the action list shows for the same query string (its FilterSet, over the
+user's scope), read as plain values through a server-side cursor in chunks, with a fixed number
+of queries per chunk, so 100,000 actions export in bounded memory. The plan-import reads these
+same columns back (services/plan_import.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from improvement.models import Action, Measure, MeasureValue, ProgressNote
+
+CHUNK_SIZE = 2000
+
+# (heading, kind): the kind says how XLSX writes the cell.
+COLUMNS: list[tuple[str, str]] = [
+    ("Authority", "text"),
+    ("Reference", "text"),
+    ("Improvement area", "text"),
+    ("Action", "text"),
+    ("Owner", "text"),
+    ("Owner email", "text"),
+    ("Team or partner", "text"),
+    ("Start date", "date"),
+    ("Original due date", "date"),
+    ("Current due date", "date"),
+    ("Delivery status", "text"),
+    ("Impact", "text"),
+    ("RAG", "text"),
+    ("Latest note", "text"),
+    ("Latest note date", "date"),
+    ("Success measure", "text"),
+    ("Latest measure value", "text"),
+]
+HEADINGS = [heading for heading, _ in COLUMNS]
+
+# A spreadsheet runs a cell starting with these as a formula (CSV injection): such cells get a
+# leading apostrophe, which spreadsheets show as text and do not display.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+_STATUS = dict(Action.DeliveryStatus.choices)
+_IMPACT = dict(Action.ImpactStatus.choices)
+_RAG = dict(Action.Rag.choices)
+
+
+def neutralise(value: str) -> str:
+    """Text a spreadsheet will show, never run."""
+    if value and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def area_label(position: int, text: str) -> str:
+    """How an improvement area is written in a cell: its number, then its words."""
+    return f"{position}. {text}"
+
+
+def _rows_query(queryset: QuerySet[Action]) -> QuerySet:
+    latest_note = ProgressNote.objects.filter(action=OuterRef("pk")).order_by("-created_at", "-pk")
+    return queryset.annotate(
+        latest_note_text=Subquery(latest_note.values("text")[:1]),
+        latest_note_at=Subquery(latest_note.values("created_at")[:1]),
+    ).values_list(
+        "pk",
+        "authority__name",
+        "reference",
+        "title",
+        "owner__first_name",
+        "owner__last_name",
+        "owner__username",
+        "owner__email",
+        "team__name",
+        "start_date",
+        "original_due_date",
+        "due_date",
+        "delivery_status",
+        "impact_status",
+        "rag",
+        "latest_note_text",
+        "latest_note_at",
+        "success_measure",
+    )
+
+
+def _areas_of(action_ids: list[int]) -> dict[int, list[str]]:
+    """One query: each action's improvement areas, by number."""
+    links = (
+        Action.improvement_areas.through.objects.filter(action_id__in=action_ids)
+        .order_by("improvementarea__inspection_id", "improvementarea__position")
+        .values_list("action_id", "improvementarea__position", "improvementarea__text")
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for action_id, position, text in links:
+        found[action_id].append(area_label(position, text))
+    return found
+
+
+def _measures_of(action_ids: list[int]) -> dict[int, list[str]]:
+    """One query: each action's measures with their latest value."""
+    latest = MeasureValue.objects.filter(measure=OuterRef("measure_id")).order_by(
+        "-recorded_on", "-pk"
+    )
+    links = (
+        Measure.actions.through.objects.filter(action_id__in=action_ids)
+        .annotate(
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_on=Subquery(latest.values("recorded_on")[:1]),
+        )
+        .order_by("measure__name")
+        .values_list("action_id", "measure__name", "latest_value", "latest_on")
+    )
+    found: dict[int, list[str]] = defaultdict(list)
+    for action_id, name, value, on in links:
+        if value is None:
+            found[action_id].append(f"{name}: no value yet")
+        else:
+            # Normalised, so that PostgreSQL's 61.50 and SQLite's 61.5 read the same.
+            number = format(Decimal(value).normalize(), "f")
+            on = dt.date.fromisoformat(on) if isinstance(on, str) else on
+            found[action_id].append(f"{name}: {number} ({on:%d/%m/%Y})")
+    return found
+
+
+def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def export_rows(queryset: QuerySet[Action], *, chunk_size: int | None = None) -> Iterator[list]:
+    """Each action as a list of cells in COLUMNS order (text neutralised, dates as dates).
+
+    One query for the rows (a server-side cursor on PostgreSQL) plus two per chunk.
+    """
+    chunk_size = chunk_size or CHUNK_SIZE
+    rows = _rows_query(queryset).iterator(chunk_size=chunk_size)
+    for chunk in _chunks(rows, chunk_size):
+        ids = [row[0] for row in chunk]
+        areas, measures = _areas_of(ids), _measures_of(ids)
+        for row in chunk:
+            (
+                pk,
+                authority,
+                reference,
+                title,
+                first,
+                last,
+                username,
+                email,
+                team,
+                start,
+                original_due,
+                due,
+                status,
+                impact,
+                rag,
+                note,
+                note_at,
+                success,
+            ) = row
+            owner = f"{first} {last}".strip() or username
+            note_date = note_at.date() if isinstance(note_at, dt.datetime) else note_at
+            yield [
+                neutralise(authority),
+                neutralise(reference),
+                neutralise("\n".join(areas.get(pk, []))),
+                neutralise(title),
+                neutralise(owner),
+                neutralise(email),
+                neutralise(team or ""),
+                start,
+                original_due,
+                due,
+                _STATUS.get(status, status),
+                _IMPACT.get(impact, impact),
+                _RAG.get(rag, rag),
+                neutralise(note or ""),
+                note_date,
+                neutralise(success),
+                neutralise("; ".join(measures.get(pk, []))),
+            ]
+
+
+class _Echo:
+    """A file-like object whose write returns what it was given, for csv.writer to stream."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_stream(rows: Iterable[list]) -> Iterator[bytes]:
+    """CSV in UTF-8 with a byte-order mark, so that Excel reads the accents right."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff".encode()
+    yield writer.writerow(HEADINGS).encode()
+    for row in rows:
+        yield writer.writerow([_csv_cell(value) for value in row]).encode()
+
+
+@dataclass
+class XlsxFile:
+    """A finished XLSX on disk, read back in blocks: the workbook never sits whole in memory."""
+
+    file: tempfile.SpooledTemporaryFile
+    block_size: int = 64 * 1024
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            self.file.seek(0)
+            while block := self.file.read(self.block_size):
+                yield block
+        finally:
+            self.file.close()
+
+
+def xlsx_file(rows: Iterable[list], *, title: str = "Actions") -> XlsxFile:
+    """Write the rows with openpyxl's write-only mode, which spools each row to disk."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title)
+    bold = Font(bold=True)
+    header = []
+    for heading in HEADINGS:
+        cell = WriteOnlyCell(sheet, value=heading)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    kinds = [kind for _, kind in COLUMNS]
+    for row in rows:
+        cells = []
+        for value, kind in zip(row, kinds, strict=True):
+            if kind == "date" and value is not None:
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.number_format = "DD/MM/YYYY"
+                cells.append(cell)
+            elif isinstance(value, str) and ILLEGAL_CHARACTERS_RE.search(value):
+                # Control characters XML cannot hold: dropped, not an error half way through.
+                cells.append(ILLEGAL_CHARACTERS_RE.sub("", value))
+            elif isinstance(value, str) and value.startswith("'"):
+                # openpyxl treats a leading "=" as a formula; the apostrophe already stops
+                # that, and data_type "s" makes sure the cell is stored as a plain string.
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
+                cells.append(cell)
+            else:
+                cells.append(value)
+        sheet.append(cells)
+    # Closed by XlsxFile once the response has streamed it.
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115
+    workbook.save(spool)
+    return XlsxFile(file=spool)
