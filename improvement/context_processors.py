@@ -8,6 +8,7 @@ NAV_PERMISSIONS = {
     "deadline_register": "improvement.see_deadline_register",
     "sign_off_queue": "improvement.see_sign_off_queue",
     "import_report": "improvement.import_report",
+    "your_emails": "improvement.see_own_emails",
 }
 
 

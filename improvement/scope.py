@@ -13,6 +13,7 @@ from django.db.models import Model, Q, QuerySet
 from improvement.models import (
     Action,
     Authority,
+    BoardMeeting,
     DueDateChange,
     Evidence,
     Finding,
@@ -45,6 +46,7 @@ AUTHORITY_PATHS: dict[type[Model], str] = {
     Evidence: "action__authority",
     DueDateChange: "action__authority",
     MeasureValue: "measure__authority",
+    BoardMeeting: "authority",
 }
 
 

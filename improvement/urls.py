@@ -1,6 +1,6 @@
 from django.urls import path
 
-from improvement.views import actions, dashboard, home, importer, inspections, workflow
+from improvement.views import actions, dashboard, home, importer, inspections, rounds, workflow
 
 app_name = "improvement"
 
@@ -29,4 +29,8 @@ urlpatterns = [
         importer.report_import_preview,
         name="report-import-preview",
     ),
+    # The board's rhythm: meetings, update rounds and the emails a person gets (views/rounds.py)
+    path("authorities/<int:pk>/board/", rounds.board_meetings, name="board-meetings"),
+    path("board/<int:pk>/", rounds.board_meeting, name="board-meeting"),
+    path("emails/", rounds.your_emails, name="your-emails"),
 ]

@@ -20,6 +20,7 @@ from improvement.services.actions import (
     milestone_set_complete,
 )
 from improvement.services.authorities import authority_upsert, team_create, theme_upsert
+from improvement.services.emails import email_preferences_set
 from improvement.services.evidence import evidence_add_file, evidence_add_link
 from improvement.services.inspections import (
     finding_add,
@@ -28,6 +29,7 @@ from improvement.services.inspections import (
     judgement_add,
 )
 from improvement.services.measures import measure_create, measure_record_value
+from improvement.services.rounds import board_meeting_create, board_meeting_update
 from improvement.services.workflow import (
     action_send_back,
     action_sign_off,
@@ -48,8 +50,11 @@ __all__ = [
     "actions_bulk_reassign",
     "actions_bulk_set_status",
     "authority_upsert",
+    "board_meeting_create",
+    "board_meeting_update",
     "due_date_change_decide",
     "due_date_change_request",
+    "email_preferences_set",
     "evidence_add_file",
     "evidence_add_link",
     "finding_add",

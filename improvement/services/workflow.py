@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from improvement import notifications
 from improvement.models import (
     Action,
     DueDateChange,
@@ -73,6 +74,7 @@ def action_sign_off(
         rag_before=previous_rag,
         rag_after=Action.Rag.BLUE,
     )
+    notifications.notify_signed_off(action, by=by)
     return action
 
 
@@ -93,6 +95,7 @@ def action_send_back(*, action: Action, by: User, expected_version: int, reason:
     )
     action.sent_back_at = timezone.now()
     save_with_version_check(action, expected_version=action.version, fields=["sent_back_at"])
+    notifications.notify_sent_back(action, by=by, reason=reason)
     return action
 
 
@@ -126,6 +129,7 @@ def due_date_change_request(
     change._history_user = requested_by
     change.full_clean()
     change.save()
+    notifications.notify_awaits_decision(change)
     return change
 
 
@@ -159,4 +163,5 @@ def due_date_change_decide(
             expected_version=action.version,
             fields=["due_date", "due_date_change_count"],
         )
+    notifications.notify_deadline_decided(change)
     return change
