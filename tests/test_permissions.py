@@ -33,7 +33,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from improvement import roles, services
-from improvement.models import Action
+from improvement.models import Action, BoardMeeting
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -263,6 +263,33 @@ REGISTRY: dict[str, Page] = {
         get=expect(FORBIDDEN, admin=REDIRECT),
         post=expect(FORBIDDEN, admin=REDIRECT),
     ),
+    # The board's calendar (views/rounds.py): everyone in scope sees it; leaders and
+    # administrators set and move meeting dates (manage_board_meetings).
+    "board-meetings": Page(
+        kwargs=pk_of("home"),
+        get=expect(READ_ONLY, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=LEADER_OR_ADMIN,
+        controls=lambda w: ['name="meets_on_0"'],
+    ),
+    "board-meetings#away": Page(
+        kwargs=pk_of("away"),
+        get=expect(NOT_FOUND, stranger=OK, admin=OK),
+        post=expect(NOT_FOUND, stranger=OK, admin=OK),
+        controls=lambda w: ['name="meets_on_0"'],
+    ),
+    "board-meeting": Page(
+        kwargs=pk_of("meeting"),
+        get=expect(READ_ONLY, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=LEADER_OR_ADMIN,
+        controls=lambda w: ['name="meets_on_0"'],
+    ),
+    # Each person's own emails: anyone with a role.
+    "your-emails": Page(
+        kwargs=no_kwargs,
+        get=expect(OK, no_role=FORBIDDEN),
+        post=expect(OK, no_role=FORBIDDEN),
+        controls=lambda w: ['name="due_soon"'],
+    ),
 }
 
 
@@ -429,7 +456,14 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )
+    meeting = BoardMeeting.objects.create(
+        authority=home,
+        meets_on=dt.date.today() + dt.timedelta(days=60),
+        updates_due_on=dt.date.today() + dt.timedelta(days=45),
+        round_opens_on=dt.date.today(),
+    )
     return SimpleNamespace(
+        meeting=meeting,
         home=home,
         away=away,
         inspection=inspection,
