@@ -15,7 +15,6 @@ import smtplib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -220,8 +219,12 @@ def _send_notice(build: Callable[[], list[EmailMultiAlternatives]]) -> None:
 def _schedule(build: Callable[[], list[EmailMultiAlternatives]]) -> None:
     if is_suppressed():
         return
+    def send_notice() -> None:
+        _send_notice(build)
+
     # robust: a relay that is down is logged, and never turns a saved change into an error page.
-    transaction.on_commit(partial(_send_notice, build), robust=True)
+    # (A named function, not a partial: Django logs the failing callback by its __qualname__.)
+    transaction.on_commit(send_notice, robust=True)
 
 
 def _notice(
