@@ -12,7 +12,10 @@ def email_preferences_set(*, user: User, by: User, **choices: bool) -> EmailPref
     unknown = set(choices) - set(EmailPreference.SWITCHABLE)
     if unknown:
         raise ValueError(f"No such email preference: {', '.join(sorted(unknown))}")
-    preference, _ = EmailPreference.objects.select_for_update().get_or_create(user=user)
+    # One save, so that the history holds one row per change of mind.
+    preference = EmailPreference.objects.select_for_update().filter(
+        user=user
+    ).first() or EmailPreference(user=user)
     for name, value in choices.items():
         setattr(preference, name, bool(value))
     preference._history_user = by
