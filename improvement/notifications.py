@@ -219,6 +219,7 @@ def _send_notice(build: Callable[[], list[EmailMultiAlternatives]]) -> None:
 def _schedule(build: Callable[[], list[EmailMultiAlternatives]]) -> None:
     if is_suppressed():
         return
+
     def send_notice() -> None:
         _send_notice(build)
 

@@ -31,6 +31,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from improvement import roles, services
 from improvement.models import Action, BoardMeeting
@@ -456,11 +457,12 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )
+    today = timezone.localdate()
     meeting = BoardMeeting.objects.create(
         authority=home,
-        meets_on=dt.date.today() + dt.timedelta(days=60),
-        updates_due_on=dt.date.today() + dt.timedelta(days=45),
-        round_opens_on=dt.date.today(),
+        meets_on=today + dt.timedelta(days=60),
+        updates_due_on=today + dt.timedelta(days=45),
+        round_opens_on=today,
     )
     return SimpleNamespace(
         meeting=meeting,

@@ -166,7 +166,9 @@ DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=0)
 # GOV.UK Notify, for councils that use it: EMAIL_BACKEND=improvement.mail.NotifyEmailBackend.
 GOVUK_NOTIFY_API_KEY = env("GOVUK_NOTIFY_API_KEY", default="")
 GOVUK_NOTIFY_TEMPLATE_ID = env("GOVUK_NOTIFY_TEMPLATE_ID", default="")
-GOVUK_NOTIFY_BASE_URL = env("GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk")
+GOVUK_NOTIFY_BASE_URL = env(
+    "GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk"
+)
 
 CACHES = {
     "default": (
