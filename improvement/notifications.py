@@ -143,7 +143,13 @@ def _claim_and_send(
                 subject=message.subject[:250],
                 item_count=items,
             )
-            if connection.send_messages([message]) != 1:
+            try:
+                sent = connection.send_messages([message])
+            except smtplib.SMTPServerDisconnected:
+                # Relays close long sessions; reconnect once for this message.
+                connection.close()
+                sent = connection.send_messages([message])
+            if sent != 1:
                 raise smtplib.SMTPException(f"the mail backend did not send to {recipient.email}")
     except IntegrityError:
         result.already_sent += 1

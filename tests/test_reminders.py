@@ -10,6 +10,7 @@ import datetime as dt
 import io
 
 import pytest
+from django.core.mail import get_connection
 from django.core.mail.backends.smtp import EmailBackend
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -377,3 +378,14 @@ def test_notes_keep_an_owner_from_the_round(plan):
     )
     reminders = list(reminder_reads.owner_reminders(today=MONDAY, now=NOW, owner_ids=[owner.pk]))
     assert reminders == []
+
+
+@freeze_time(NOW)
+def test_a_relay_that_hangs_up_is_reconnected(plan, smtp_inbox):
+
+    relay = get_connection()
+    relay.open()
+    relay.connection.close()  # the relay ended the session
+    result = notifications.send_reminders(today=MONDAY, now=NOW, connection=relay)
+    assert (result.sent, result.failed) == (6, [])
+    assert len(smtp_inbox.messages) == 6
