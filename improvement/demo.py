@@ -953,4 +953,17 @@ def load_demo(
     log(f"Knowsley inspections: {knowsley.inspections.count()}")
     created = _load_plan(knowsley, inspection, users, themes, anchor)
     log(f"Sample actions: {knowsley.actions.count()} ({created} new)")
+    _load_board_meeting(knowsley, users, anchor)
     return DemoSummary(authorities_created, created, DEMO_USERS)
+
+
+def _load_board_meeting(authority: Authority, users: dict[str, User], anchor: dt.date) -> None:
+    """The next improvement board, four weeks on, so that an update round is running."""
+    if authority.board_meetings.exists():
+        return
+    services.board_meeting_create(
+        authority=authority,
+        meets_on=anchor + dt.timedelta(days=28),
+        by=users["leader"],
+        today=anchor,
+    )

@@ -14,10 +14,11 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import EmailMultiAlternatives
 from django.core.management import call_command
 from django.db import transaction
+from django.utils import timezone
 
 from improvement import notifications, services
 from improvement.mail import NotifyEmailBackend
-from improvement.models import Action, DueDateChange
+from improvement.models import Action, BoardMeeting, DueDateChange
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -261,6 +262,10 @@ def test_the_demo_loader_emails_nobody(db, django_capture_on_commit_callbacks):
         call_command("load_demo", stdout=io.StringIO())
     assert callbacks == []
     assert mail.outbox == []
+    # Its next board is four weeks on, with the round open, so the round page has a story.
+    meeting = BoardMeeting.objects.get()
+    assert meeting.round_opens_on == timezone.localdate()
+    assert meeting.meets_on == timezone.localdate() + dt.timedelta(days=28)
 
 
 # GOV.UK Notify
