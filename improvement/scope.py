@@ -15,6 +15,7 @@ from improvement.models import (
     Authority,
     BoardMeeting,
     DueDateChange,
+    EmailPreference,
     Evidence,
     Finding,
     ImprovementArea,
@@ -24,6 +25,7 @@ from improvement.models import (
     MeasureValue,
     Milestone,
     ProgressNote,
+    SentNotification,
     Team,
     User,
 )
@@ -47,6 +49,9 @@ AUTHORITY_PATHS: dict[type[Model], str] = {
     DueDateChange: "action__authority",
     MeasureValue: "measure__authority",
     BoardMeeting: "authority",
+    # Personal records: scoped by their person's authority.
+    SentNotification: "recipient__authority",
+    EmailPreference: "user__authority",
 }
 
 
