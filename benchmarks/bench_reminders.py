@@ -158,9 +158,11 @@ def timed_run(day: dt.date, backend_connection, label: str) -> None:
         )
     elapsed = time.perf_counter() - start
     per = executed / result.sent if result.sent else 0
-    rate = f" ({1000 * elapsed / result.sent:.2f} ms and {per:.2f} queries per email)"
+    rate = ""
+    if result.sent:
+        rate = f" ({1000 * elapsed / result.sent:.2f} ms and {per:.2f} queries per email)"
     print(
-        f"{label}: {result.sent:,} emails in {elapsed:.1f} s{rate if result.sent else ''}, "
+        f"{label}: {result.sent:,} emails in {elapsed:.1f} s{rate}, "
         f"{executed:,} queries in all, {len(result.failed)} failed"
     )
 
