@@ -12,6 +12,7 @@ NAV_PERMISSIONS = {
     "deadline_register": "improvement.see_deadline_register",
     "sign_off_queue": "improvement.sign_off_actions",
     "import_report": "improvement.import_report",
+    "your_emails": "improvement.see_own_emails",
 }
 
 

@@ -991,3 +991,110 @@ class PlanImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_status_display()})"
+
+
+class BoardMeeting(TimeStampedModel):
+    """A meeting of the improvement board; the update round before it asks owners for updates.
+
+    The round opens on `round_opens_on` and asks every owner of an open action for a progress note
+    by `updates_due_on` (by default 10 working days before the meeting: see services/rounds.py).
+    """
+
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="board_meetings"
+    )
+    meets_on = models.DateField("meeting date")
+    updates_due_on = models.DateField("updates due by")
+    round_opens_on = models.DateField("round opens on")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="board_meetings_set",
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["authority__name", "meets_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["authority", "meets_on"], name="board_meeting_one_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(updates_due_on__lte=F("meets_on")),
+                name="board_meeting_updates_due_before_meeting",
+            ),
+            models.CheckConstraint(
+                condition=Q(round_opens_on__lte=F("updates_due_on")),
+                name="board_meeting_round_opens_before_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} improvement board, {self.meets_on:%-d %B %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("improvement:board-meeting", kwargs={"pk": self.pk})
+
+
+class SentNotificationKind(models.TextChoices):
+    OWNER_DAILY = "owner_daily", "Owner's daily reminder"
+    LEADER_WEEKLY = "leader_weekly", "Senior leader's weekly exception digest"
+
+
+class SentNotification(models.Model):
+    """What the reminder run has sent: one row per recipient, kind and day, claimed as it sends.
+
+    The unique constraint is what makes the run idempotent: a second run (or a run killed half
+    way and started again) cannot claim a row that is already there.
+    """
+
+    Kind = SentNotificationKind
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_notifications"
+    )
+    kind = models.CharField(max_length=30, choices=Kind)
+    # The day the email covers (for the weekly digest, the Monday of its week).
+    day = models.DateField()
+    sent_at = models.DateTimeField()
+    subject = models.CharField(max_length=250, blank=True)
+    item_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day", "recipient_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "day"], name="sent_notification_once_per_day"
+            ),
+            _choices_check("kind", SentNotificationKind, "sent_notification_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient} for {self.day}"
+
+
+class EmailPreference(models.Model):
+    """Which emails a person has switched off; no row means they get them all.
+
+    Overdue reminders are not here: owners cannot switch them off.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_preference"
+    )
+    round_requests = models.BooleanField("update requests for the board", default=True)
+    due_soon = models.BooleanField("actions due within 14 days", default=True)
+    no_update = models.BooleanField("actions with no update for 30 days", default=True)
+    weekly_digest = models.BooleanField("weekly exception digest (senior leaders)", default=True)
+    decisions = models.BooleanField(
+        "decisions about your actions, and requests awaiting your decision", default=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    SWITCHABLE = ("round_requests", "due_soon", "no_update", "weekly_digest", "decisions")
+
+    def __str__(self) -> str:
+        return f"Email preferences of {self.user}"

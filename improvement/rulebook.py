@@ -21,6 +21,8 @@ from improvement.models import Action
 STALE_AFTER_DAYS = 30
 DUE_SOON_DAYS = 30
 SLIPPED_AFTER_CHANGES = 2
+# Owners' reminders look closer ahead than the dashboard's "due soon".
+DUE_REMINDER_DAYS = 14
 
 DELIVERED = Action.DeliveryStatus.DELIVERED
 NOT_ASSESSED = Action.ImpactStatus.NOT_ASSESSED

@@ -108,6 +108,10 @@ rules.add_perm("improvement.see_plan", has_any_role)
 rules.add_perm("improvement.see_deadline_register", has_any_role)
 rules.add_perm("improvement.see_whole_deadline_register", is_leader_or_admin | is_board_viewer)
 rules.add_perm("improvement.see_sign_off_queue", is_leader_or_admin | is_board_viewer)
+# The board's calendar: everyone in scope sees the rounds; leaders and administrators set dates.
+rules.add_perm("improvement.see_board_meetings", may_see)
+rules.add_perm("improvement.manage_board_meetings", has_any_role & in_scope & is_leader_or_admin)
+rules.add_perm("improvement.see_own_emails", has_any_role)
 
 
 # Navigation by role: nobody is offered a page they cannot use. My actions is for those who can

@@ -13,8 +13,10 @@ from django.db.models import Model, Q, QuerySet
 from improvement.models import (
     Action,
     Authority,
+    BoardMeeting,
     BoardPack,
     DueDateChange,
+    EmailPreference,
     Evidence,
     Finding,
     ImprovementArea,
@@ -26,6 +28,7 @@ from improvement.models import (
     PlanImport,
     PlanSubmission,
     ProgressNote,
+    SentNotification,
     Team,
     User,
 )
@@ -51,6 +54,10 @@ AUTHORITY_PATHS: dict[type[Model], str] = {
     PlanSubmission: "inspection__authority",
     BoardPack: "authority",
     PlanImport: "authority",
+    BoardMeeting: "authority",
+    # Personal records: scoped by their person's authority.
+    SentNotification: "recipient__authority",
+    EmailPreference: "user__authority",
 }
 
 

@@ -8,6 +8,7 @@ from improvement.views import (
     inspections,
     measures,
     plans,
+    rounds,
     workflow,
 )
 
@@ -59,4 +60,11 @@ urlpatterns += [
     path("packs/<int:pk>/html/", packs.pack_frozen_html, name="pack-html"),
     path("plan-import/", packs.plan_import_upload, name="plan-import"),
     path("plan-import/<int:pk>/", packs.plan_import_preview, name="plan-import-preview"),
+]
+
+# The board's rhythm: meetings, update rounds and the emails a person gets (views/rounds.py)
+urlpatterns += [
+    path("authorities/<int:pk>/board/", rounds.board_meetings, name="board-meetings"),
+    path("board/<int:pk>/", rounds.board_meeting, name="board-meeting"),
+    path("emails/", rounds.your_emails, name="your-emails"),
 ]

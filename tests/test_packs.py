@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import sys
 import types
 from decimal import Decimal
 
@@ -15,7 +14,7 @@ from django.urls import reverse
 from freezegun import freeze_time
 from pypdf import PdfReader
 
-from improvement import services
+from improvement import rulebook, services
 from improvement.models import Action, BoardPack
 from improvement.selectors import packs as pack_reads
 from improvement.services import packs as pack_services
@@ -135,12 +134,24 @@ def test_content_summary_exceptions_areas_measures_and_clock(plan):
     assert content["changes"] == {"since": None}
 
 
-def test_round_coverage_adapter_uses_the_rounds_module_when_there(plan, monkeypatch):
+def test_pack_prints_the_update_round_of_its_meeting(plan):
     assert pack_reads.round_coverage_for(plan.home, BOARD) is None
-    rounds = types.ModuleType("improvement.selectors.rounds")
-    rounds.round_coverage = lambda authority, meeting: {"asked": 3, "updated": 2}
-    monkeypatch.setitem(sys.modules, "improvement.selectors.rounds", rounds)
-    assert pack_reads.round_coverage_for(plan.home, BOARD) == {"asked": 3, "updated": 2}
+    services.board_meeting_create(
+        authority=plan.home, meets_on=BOARD, by=plan.leader, today=BOARD - dt.timedelta(days=40)
+    )
+    plan.overdue.refresh_from_db()
+    services.action_record_progress(
+        action=plan.overdue, by=plan.owner, expected_version=plan.overdue.version, text="Update."
+    )
+    printed = pack_reads.round_coverage_for(plan.home, BOARD)
+    open_actions = Action.objects.filter(rulebook.not_closed(), authority=plan.home).count()
+    assert printed["owners asked"] == 1
+    assert printed["owners who have updated every action"] == 0
+    assert printed["actions updated"] == f"1 of {open_actions}"
+    assert printed["still to update (actions outstanding)"] == f"Sam Owner ({open_actions - 1})"
+    html = pack_services.pack_html(content_of(plan))
+    assert "No update round recorded." not in html
+    assert "Sam Owner (" in html
 
 
 def test_html_says_no_update_round_and_shows_the_plan(plan):
@@ -345,7 +356,7 @@ def test_draft_page_queries_do_not_grow_with_the_plan(
 ):
     bulk_actions(size, area=plan.area, owner=plan.owner)
     client.force_login(plan.leader)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         page = client.get(url("pack-draft", plan.home.pk), {"board_date": "10/12/2026"})
     assert page.status_code == 200
 

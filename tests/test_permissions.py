@@ -31,9 +31,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from improvement import roles, services
-from improvement.models import Action
+from improvement.models import Action, BoardMeeting
 from improvement.services.packs import board_pack_freeze
 from improvement.services.plan_import import plan_import_preview
 from tests.factories import (
@@ -302,6 +303,33 @@ REGISTRY: dict[str, Page] = {
     "plan-import-preview": Page(
         kwargs=pk_of("plan_import"), get=LEADER_OR_ADMIN, post=LEADER_OR_ADMIN
     ),
+    # The board's calendar (views/rounds.py): everyone in scope sees it; leaders and
+    # administrators set and move meeting dates (manage_board_meetings).
+    "board-meetings": Page(
+        kwargs=pk_of("home"),
+        get=expect(READ_ONLY, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=LEADER_OR_ADMIN,
+        controls=lambda w: ['name="meets_on_0"'],
+    ),
+    "board-meetings#away": Page(
+        kwargs=pk_of("away"),
+        get=expect(NOT_FOUND, stranger=OK, admin=OK),
+        post=expect(NOT_FOUND, stranger=OK, admin=OK),
+        controls=lambda w: ['name="meets_on_0"'],
+    ),
+    "board-meeting": Page(
+        kwargs=pk_of("meeting"),
+        get=expect(READ_ONLY, leader=OK, admin=OK, stranger=NOT_FOUND, no_role=NOT_FOUND),
+        post=LEADER_OR_ADMIN,
+        controls=lambda w: ['name="meets_on_0"'],
+    ),
+    # Each person's own emails: anyone with a role.
+    "your-emails": Page(
+        kwargs=no_kwargs,
+        get=expect(OK, no_role=FORBIDDEN),
+        post=expect(OK, no_role=FORBIDDEN),
+        controls=lambda w: ['name="due_soon"'],
+    ),
 }
 
 
@@ -468,6 +496,13 @@ def build_world() -> SimpleNamespace:
         upload=SimpleUploadedFile("audit.txt", b"Audit of 40 pathway plans.\n"),
         title="Audit summary",
     )
+    today = timezone.localdate()
+    meeting = BoardMeeting.objects.create(
+        authority=home,
+        meets_on=today + dt.timedelta(days=60),
+        updates_due_on=today + dt.timedelta(days=45),
+        round_opens_on=today,
+    )
     pack = board_pack_freeze(
         authority=home,
         board_date=TODAY + dt.timedelta(days=10),
@@ -510,6 +545,7 @@ def build_world() -> SimpleNamespace:
         pack=pack,
         plan_import=plan_import,
         plan=plan,
+        meeting=meeting,
         home=home,
         away=away,
         inspection=inspection,

@@ -200,6 +200,17 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="improvement-tracker@localhost")
+# Links in emails are absolute: the address people use to reach the tracker.
+SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# The weekly exception digest goes on the first reminder run on or after this day (0 = Monday).
+DIGEST_WEEKDAY = env.int("DIGEST_WEEKDAY", default=0)
+# GOV.UK Notify, for councils that use it: EMAIL_BACKEND=improvement.mail.NotifyEmailBackend.
+GOVUK_NOTIFY_API_KEY = env("GOVUK_NOTIFY_API_KEY", default="")
+GOVUK_NOTIFY_TEMPLATE_ID = env("GOVUK_NOTIFY_TEMPLATE_ID", default="")
+GOVUK_NOTIFY_BASE_URL = env(
+    "GOVUK_NOTIFY_BASE_URL", default="https://api.notifications.service.gov.uk"
+)
 
 CACHES = {
     "default": (

@@ -309,6 +309,7 @@ def load_demo(
 
 
 # The demo's own extra records, after the hook exists (they import nothing from this module).
+from improvement.demo.board import load_demo_board  # noqa: E402
 from improvement.demo.plans import load_demo_plans  # noqa: E402
 
-extra_loaders.append(load_demo_plans)
+extra_loaders += [load_demo_plans, load_demo_board]

@@ -49,7 +49,7 @@ def _unfreeze(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("improvement", "0007_plan_submissions"),
+        ("improvement", "0008_rhythm"),
     ]
 
     operations = [

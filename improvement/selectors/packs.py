@@ -9,17 +9,18 @@ clock from clock.py, the update round's coverage from the rounds selectors where
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Coalesce
+from django.utils.formats import date_format
 
 from improvement import clock, rulebook, scope
 from improvement.models import (
     Action,
     Authority,
+    BoardMeeting,
     BoardPack,
     ImprovementArea,
     Inspection,
@@ -28,6 +29,7 @@ from improvement.models import (
     User,
 )
 from improvement.selectors.dashboard import dashboard_action_counts
+from improvement.selectors.rounds import round_coverage
 
 # The exceptions a board asks about, in the order the pack lists them: (state, heading).
 EXCEPTIONS = [
@@ -62,22 +64,23 @@ def _number(value: Decimal | None) -> str | None:
 
 
 def round_coverage_for(authority: Authority, board_date: dt.date) -> dict | None:
-    """The update round's coverage before this meeting, or None when there is none to show.
-
-    Update rounds live in `improvement.selectors.rounds` (another part of the tracker); until it
-    is installed, or when it records no round for the meeting, the pack says "No update round
-    recorded".
-    """
-    try:
-        rounds = importlib.import_module("improvement.selectors.rounds")
-    except ModuleNotFoundError:
+    """The update round before this meeting, as the pack prints it, or None when the board has
+    no meeting recorded on that date (the pack then says "No update round recorded")."""
+    meeting = BoardMeeting.objects.filter(authority=authority, meets_on=board_date).first()
+    if meeting is None:
         return None
-    coverage = rounds.round_coverage(authority, board_date)
-    if coverage is None:
-        return None
-    if isinstance(coverage, dict):
-        return coverage
-    return {key: value for key, value in vars(coverage).items() if not key.startswith("_")}
+    coverage = round_coverage(authority, meeting)
+    still_to_update = ", ".join(
+        f"{person.owner.get_full_name() or person.owner.username} ({len(person.outstanding)})"
+        for person in coverage.not_updated
+    )
+    return {
+        "updates asked for by": date_format(meeting.updates_due_on, "j F Y"),
+        "owners asked": coverage.asked,
+        "owners who have updated every action": coverage.updated,
+        "actions updated": f"{coverage.actions_updated} of {coverage.actions_asked}",
+        "still to update (actions outstanding)": still_to_update or "Nobody",
+    }
 
 
 def _actions(authority: Authority, *, today: dt.date, now: dt.datetime) -> list[dict]:

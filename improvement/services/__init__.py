@@ -26,6 +26,7 @@ from improvement.services.bulk import (
     actions_set_status,
     each_or_none,
 )
+from improvement.services.emails import email_preferences_set
 from improvement.services.evidence import (
     evidence_add_file,
     evidence_add_link,
@@ -48,6 +49,7 @@ from improvement.services.records import (
     record_save,
     records_delete,
 )
+from improvement.services.rounds import board_meeting_create, board_meeting_update
 from improvement.services.users import (
     user_create,
     user_set_password,
@@ -78,9 +80,12 @@ __all__ = [
     "actions_reassign",
     "actions_set_status",
     "authority_upsert",
+    "board_meeting_create",
+    "board_meeting_update",
     "due_date_change_decide",
     "due_date_change_request",
     "each_or_none",
+    "email_preferences_set",
     "evidence_add_file",
     "evidence_add_link",
     "evidence_remove",

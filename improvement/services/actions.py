@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from improvement import notifications
 from improvement.models import (
     Action,
     Authority,
@@ -67,6 +68,7 @@ def action_create(
     themes: Iterable[Theme] = (),
     is_sample: bool = False,
     today: dt.date | None = None,
+    by: User | None = None,
 ) -> Action:
     areas = list(improvement_areas)
     authority = _require_areas_of_one_authority(areas)
@@ -93,6 +95,7 @@ def action_create(
     action.save()
     action.improvement_areas.set(areas)
     action.themes.set(themes)
+    notifications.notify_assigned(action, by=by)
     return action
 
 
@@ -128,12 +131,15 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     if action.is_closed:
         # A closed action is the record of what was signed off: its dates and owner stay.
         raise ValidationError("This action is closed, so it can no longer change.")
+    previous_owner_id = action.owner_id
     for key, value in changes.items():
         setattr(action, key, value)
     if action.team is not None and action.team.authority_id != action.authority_id:
         raise ValidationError({"team": "The team must belong to the same authority."})
     action._history_user = by
     save_with_version_check(action, expected_version=expected_version, fields=list(changes))
+    if action.owner_id != previous_owner_id:
+        notifications.notify_assigned(action, by=by)
     return action
 
 
@@ -205,6 +211,8 @@ def action_record_progress(
         fields.append("rag")
     action._history_user = by
     save_with_version_check(action, expected_version=expected_version, fields=fields)
+    if new_status == Action.DeliveryStatus.DELIVERED:
+        notifications.notify_awaits_sign_off(action, by=by)
     return note
 
 

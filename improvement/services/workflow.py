@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from improvement import notifications
 from improvement.models import (
     Action,
     DueDateChange,
@@ -74,6 +75,7 @@ def action_sign_off(
         rag_before=previous_rag,
         rag_after=Action.Rag.BLUE,
     )
+    notifications.notify_signed_off(action, by=by)
     return action
 
 
@@ -94,6 +96,7 @@ def action_send_back(*, action: Action, by: User, expected_version: int, reason:
     )
     action.sent_back_at = timezone.now()
     save_with_version_check(action, expected_version=action.version, fields=["sent_back_at"])
+    notifications.notify_sent_back(action, by=by, reason=reason)
     return action
 
 
@@ -150,6 +153,7 @@ def due_date_change_request(
         # The one-pending-request constraint: another request won a race the lock did not
         # cover (a backend without row locks, such as SQLite under concurrent writers).
         raise ValidationError(PENDING_EXISTS) from None
+    notifications.notify_awaits_decision(change)
     return change
 
 
@@ -188,4 +192,5 @@ def due_date_change_decide(
             expected_version=action.version,
             fields=["due_date", "due_date_change_count"],
         )
+    notifications.notify_deadline_decided(change)
     return change

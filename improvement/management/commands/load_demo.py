@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from improvement.demo import load_demo
+from improvement.notifications import suppressed
 
 
 class Command(BaseCommand):
@@ -14,7 +15,9 @@ class Command(BaseCommand):
                 "load_demo refuses to run with DEBUG off: the demo users have published "
                 "passwords. Run it only locally, with DEBUG=1 (`make run` does this)."
             )
-        summary = load_demo(log=lambda line: self.stdout.write(line))
+        # Sample data: its owners and leaders are made up, and must not be emailed.
+        with suppressed():
+            summary = load_demo(log=lambda line: self.stdout.write(line))
         self.stdout.write(self.style.SUCCESS("Demo data ready. Demo logins (sample accounts):"))
         for user in summary.users:
             self.stdout.write(
