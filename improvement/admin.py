@@ -57,7 +57,7 @@ class TrackerUserAdmin(UserAdmin):
 
 
 @admin.register(Authority)
-class AuthorityAdmin(SimpleHistoryAdmin):
+class AuthorityAdmin(admin.ModelAdmin):
     list_display = ("name", "ons_code", "la_code", "region", "authority_type")
     list_filter = ("region", "authority_type")
     search_fields = ("name", "ons_code", "la_code")
