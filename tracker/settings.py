@@ -17,6 +17,8 @@ if env.bool("DJANGO_READ_DOT_ENV_FILE", default=False):
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=False)
+# Django's technical 404/500 pages instead of the service's own under DEBUG (tracker/middleware.py).
+SHOW_DEBUG_ERRORS = env.bool("SHOW_DEBUG_ERRORS", default=False)
 INSECURE_DEV_KEY = "django-insecure-development-key-never-use-in-production"
 SECRET_KEY = env("SECRET_KEY", default=INSECURE_DEV_KEY if DEBUG else "")
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == INSECURE_DEV_KEY):
@@ -71,6 +73,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Inside the CSP and security-header middleware, so the pages it renders get their headers.
+    "tracker.middleware.ServiceErrorPagesMiddleware",
     # Axes must come last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
