@@ -1,0 +1,70 @@
+"""Paging that never counts a million rows: the count stops at a cap ("more than 10,000").
+
+Django's Paginator counts the whole filtered queryset on every page. This one counts at most
+`cap` rows (or up to the page asked for, so that any page deep in the list still opens), as
+`SELECT COUNT(*) FROM (... LIMIT n)`, which an index scan answers without reading the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from functools import cached_property
+
+from django.core.paginator import InvalidPage, Paginator
+from django.utils.formats import number_format
+
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    def __init__(self, object_list, per_page, *, cap: int = COUNT_CAP, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = cap
+        self._wanted_page = 1
+
+    def get_page(self, number):
+        try:
+            self._wanted_page = max(1, int(number))
+        except (TypeError, ValueError):
+            self._wanted_page = 1
+        return super().get_page(number)
+
+    def page(self, number):
+        with contextlib.suppress(TypeError, ValueError):
+            self._wanted_page = max(self._wanted_page, int(number))
+        return super().page(number)
+
+    @cached_property
+    def _counted(self) -> tuple[int, bool]:
+        # Count one row past the limit to know whether there are more.
+        limit = max(self.cap, self._wanted_page * self.per_page)
+        if not hasattr(self.object_list, "query"):
+            total = len(self.object_list)
+            return min(total, limit), total > limit
+        seen = self.object_list[: limit + 1].count()
+        return min(seen, limit), seen > limit
+
+    @cached_property
+    def count(self) -> int:
+        return self._counted[0]
+
+    @property
+    def is_capped(self) -> bool:
+        """True when there are more rows than were counted."""
+        return self._counted[1]
+
+    @cached_property
+    def num_pages(self) -> int:
+        pages = super().num_pages
+        # One page more than counted when capped, so that "Next" still leads on.
+        return pages + 1 if self.is_capped else pages
+
+    @property
+    def count_label(self) -> str:
+        """The count as a page says it: "1,234", or "more than 10,000"."""
+        if self.is_capped:
+            return f"more than {number_format(self.count, force_grouping=True)}"
+        return number_format(self.count, force_grouping=True)
+
+
+__all__ = ["COUNT_CAP", "CappedPaginator", "InvalidPage"]
