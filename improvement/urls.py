@@ -1,6 +1,6 @@
 from django.urls import path
 
-from improvement.views import actions, dashboard, home, importer, inspections, workflow
+from improvement.views import actions, dashboard, home, importer, inspections, national, workflow
 
 app_name = "improvement"
 
@@ -29,4 +29,6 @@ urlpatterns = [
         importer.report_import_preview,
         name="report-import-preview",
     ),
+    # The national overview for national and regional users (views/national.py)
+    path("national/", national.national_overview, name="national"),
 ]

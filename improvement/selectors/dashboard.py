@@ -21,7 +21,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from improvement import rulebook, scope
+from improvement import rulebook
 from improvement.models import (
     Action,
     Authority,
@@ -32,7 +32,6 @@ from improvement.models import (
     Measure,
     MeasureValue,
     Theme,
-    User,
 )
 from improvement.selectors.actions import action_queryset
 from improvement.selectors.inspections import authority_inspections
@@ -293,27 +292,3 @@ def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
         MeasureProgress(measure=m, latest_value=m.latest_value, latest_on=m.latest_on)
         for m in measures.order_by("name")
     ]
-
-
-def dashboard_authorities(*, user: User, today: dt.date) -> QuerySet[Authority]:
-    """Authorities with actions or inspections, with their counts, in one query.
-
-    Correlated subqueries rather than joins: joining actions and inspections at once would
-    multiply rows, and each subquery uses the (authority, ...) indexes.
-    """
-
-    return (
-        scope.authorities_for(user)
-        .annotate(
-            action_count=_count_of(Action.objects.filter(authority=OuterRef("pk"))),
-            open_action_count=_count_of(
-                Action.objects.filter(~rulebook.closed(), authority=OuterRef("pk"))
-            ),
-            overdue_count=_count_of(
-                Action.objects.filter(rulebook.overdue(today=today), authority=OuterRef("pk"))
-            ),
-            inspection_count=_count_of(Inspection.objects.filter(authority=OuterRef("pk"))),
-        )
-        .filter(Q(action_count__gt=0) | Q(inspection_count__gt=0))
-        .order_by("name")
-    )
