@@ -16,6 +16,7 @@ from django.template.response import TemplateResponse
 from simple_history.admin import SimpleHistoryAdmin
 
 from improvement import services
+from improvement.admin_perf import ActionAdminPerformance
 from improvement.models import (
     Action,
     Authority,
@@ -236,7 +237,7 @@ class ActionAdminForm(forms.ModelForm):
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(ActionAdminPerformance, SimpleHistoryAdmin):
     form = ActionAdminForm
     list_display = (
         "reference",
