@@ -1,7 +1,7 @@
 """Indexes and stored search vectors for a national tracker (about a million actions).
 
 PostgreSQL only: partial and expression indexes serve each rulebook state and each list's sort,
-and generated tsvector columns with GIN indexes serve the text search (improvement/search.py).
+and stored tsvector columns with a GIN index serve the text search (improvement/search.py).
 SQLite (development) keeps the plain indexes the models declare and searches by substring.
 The generated columns are not model fields: the database keeps them current on every write,
 whichever route writes, and the ORM never reads or writes them except through search.py.
@@ -11,7 +11,10 @@ from django.db import migrations
 
 # Each statement with its reverse. Names start "scale_" so that they are easy to find.
 POSTGRES = [
-    # Search: one stored vector per action (reference, title, description) and per note.
+    # Search. Each action's own words (reference, title, description) are a generated column;
+    # its notes' words are kept beside them by a trigger on notes (append-only, so an insert
+    # appends; an edit or delete recomputes). One GIN index over both serves the search, and
+    # combines with the authority's index (BitmapAnd) for a scoped search.
     (
         "ALTER TABLE improvement_action ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
         "(to_tsvector('english'::regconfig, coalesce(reference, '') || ' ' || coalesce(title, '')"
@@ -19,8 +22,9 @@ POSTGRES = [
         "ALTER TABLE improvement_action DROP COLUMN IF EXISTS search_vector",
     ),
     (
-        "CREATE INDEX scale_action_search ON improvement_action USING gin (search_vector)",
-        "DROP INDEX IF EXISTS scale_action_search",
+        "ALTER TABLE improvement_action ADD COLUMN notes_vector tsvector NOT NULL "
+        "DEFAULT ''::tsvector",
+        "ALTER TABLE improvement_action DROP COLUMN IF EXISTS notes_vector",
     ),
     (
         "ALTER TABLE improvement_progressnote ADD COLUMN search_vector tsvector GENERATED ALWAYS "
@@ -28,8 +32,46 @@ POSTGRES = [
         "ALTER TABLE improvement_progressnote DROP COLUMN IF EXISTS search_vector",
     ),
     (
-        "CREATE INDEX scale_note_search ON improvement_progressnote USING gin (search_vector)",
-        "DROP INDEX IF EXISTS scale_note_search",
+        """
+        CREATE FUNCTION scale_action_notes_vector() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          IF TG_OP = 'INSERT' THEN
+            UPDATE improvement_action SET notes_vector = notes_vector || NEW.search_vector
+            WHERE id = NEW.action_id;
+            RETURN NEW;
+          END IF;
+          UPDATE improvement_action a SET notes_vector = coalesce(
+            (SELECT to_tsvector('english'::regconfig, string_agg(n.text, ' '))
+             FROM improvement_progressnote n WHERE n.action_id = a.id), ''::tsvector)
+          WHERE a.id = OLD.action_id
+             OR (TG_OP = 'UPDATE' AND a.id = NEW.action_id);
+          RETURN NULL;
+        END $$
+        """,
+        "DROP FUNCTION IF EXISTS scale_action_notes_vector() CASCADE",
+    ),
+    (
+        "CREATE TRIGGER scale_note_inserted AFTER INSERT ON improvement_progressnote "
+        "FOR EACH ROW EXECUTE FUNCTION scale_action_notes_vector()",
+        "DROP TRIGGER IF EXISTS scale_note_inserted ON improvement_progressnote",
+    ),
+    (
+        "CREATE TRIGGER scale_note_changed AFTER UPDATE OF text, action_id OR DELETE "
+        "ON improvement_progressnote FOR EACH ROW EXECUTE FUNCTION scale_action_notes_vector()",
+        "DROP TRIGGER IF EXISTS scale_note_changed ON improvement_progressnote",
+    ),
+    (
+        "CREATE INDEX scale_action_search ON improvement_action "
+        "USING gin ((search_vector || notes_vector))",
+        "DROP INDEX IF EXISTS scale_action_search",
+    ),
+    # The dashboard's headline counts and the national figures read only these columns: an
+    # index-only scan of the authority's entries instead of its (wide) rows.
+    (
+        "CREATE INDEX scale_action_auth_states ON improvement_action (authority_id) INCLUDE "
+        "(impact_status, delivery_status, rag, due_date, due_date_change_count, last_note_at, "
+        "created_at)",
+        "DROP INDEX IF EXISTS scale_action_auth_states",
     ),
     # The default list order (due date, id), whole reach and per authority.
     (
