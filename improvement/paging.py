@@ -2,7 +2,8 @@
 
 Django's Paginator counts the whole filtered queryset on every page. This one counts at most
 `cap` rows (or up to the page asked for, so that any page deep in the list still opens), as
-`SELECT COUNT(*) FROM (... LIMIT n)`, which an index scan answers without reading the rest.
+`SELECT COUNT(*) FROM (... LIMIT n)`, which an index scan answers without reading the rest; and
+it reads a page as its ids first, then those rows (see `page`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import contextlib
 from functools import cached_property
 
 from django.core.paginator import InvalidPage, Paginator
+from django.db.models import QuerySet
 from django.utils.formats import number_format
 
 COUNT_CAP = 10_000
@@ -32,7 +34,19 @@ class CappedPaginator(Paginator):
     def page(self, number):
         with contextlib.suppress(TypeError, ValueError):
             self._wanted_page = max(self._wanted_page, int(number))
-        return super().page(number)
+        if not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        # A deferred join: the page's ids first, read from the sort's index alone (an index-only
+        # scan skips the offset's rows without fetching them), then only those rows in full.
+        # Done on every page, so a page costs the same queries wherever it is in the list.
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = self.object_list.filter(pk__in=ids)
+        return self._get_page(rows, number, self)
 
     @cached_property
     def _counted(self) -> tuple[int, bool]:
