@@ -172,17 +172,21 @@ def _targets(size: int) -> dict:
         f"LIMIT 1 OFFSET {min(500, size // 20)}",
         name,
     )
-    update = _psql(
+    # One action for the single client and one for each concurrent client: updates of the same
+    # action at once are refused as conflicts (optimistic locking), as they should be.
+    updates = _psql(
         f"SELECT id FROM improvement_action WHERE owner_id = {owner_id} "
-        "AND impact_status = 'not_assessed' ORDER BY id LIMIT 1",
+        "AND delivery_status = 'in_progress' AND impact_status = 'not_assessed' "
+        f"ORDER BY id LIMIT {CLIENTS + 1}",
         name,
-    )
+    ).split()
     return {
         "largest": largest,
         "leader": f"leader-{largest}",
         "owner": owner,
         "detail": int(detail),
-        "update": int(update),
+        "update": int(updates[0]),
+        "updates": [int(pk) for pk in updates[1:]] or [int(updates[0])],
     }
 
 
@@ -226,9 +230,10 @@ def _post_update(session: Session, path: str):
         "delivery_status": "in_progress",
         "rag": "amber",
     }
-    status, timing, _ = session.post(path, data)
+    status, timing, body = session.post(path, data)
     if status != 302:
-        raise RuntimeError(f"Update POST answered {status}")
+        errors = re.findall(r'govuk-error-message">(.*?)</', body, re.S)
+        raise RuntimeError(f"Update POST answered {status}: {errors}")
     return timing
 
 
@@ -288,15 +293,15 @@ def time_size(size: int, workers: int) -> dict[str, dict]:
             concurrent: list[float] = []
             lock = threading.Lock()
 
-            def client(
-                name=users[role], method=method, path=path, concurrent=concurrent, lock=lock
-            ):
+            def client(n, name=users[role], method=method, path=path, done=concurrent, lock=lock):
                 own = Session(name)
+                if method == "POST":
+                    path = f"/actions/{t['updates'][n % len(t['updates'])]}/update/"
                 mine = [_request(own, method, path)[0] for _ in range(PER_CLIENT)]
                 with lock:
-                    concurrent.extend(mine)
+                    done.extend(mine)
 
-            threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+            threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
             for thread in threads:
                 thread.start()
             for thread in threads:
