@@ -19,9 +19,12 @@ COUNT_CAP = 10_000
 
 
 class CappedPaginator(Paginator):
-    def __init__(self, object_list, per_page, *, cap: int | None = None, **kwargs):
+    def __init__(
+        self, object_list, per_page, *, cap: int | None = None, ids_first: bool = True, **kwargs
+    ):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = COUNT_CAP if cap is None else cap
+        self.ids_first = ids_first
         self._wanted_page = 1
 
     def get_page(self, number):
@@ -34,7 +37,7 @@ class CappedPaginator(Paginator):
     def page(self, number):
         with contextlib.suppress(TypeError, ValueError):
             self._wanted_page = max(self._wanted_page, int(number))
-        if not isinstance(self.object_list, QuerySet):
+        if not self.ids_first or not isinstance(self.object_list, QuerySet):
             return super().page(number)
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
