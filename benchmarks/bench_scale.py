@@ -268,7 +268,7 @@ def time_size(size: int, workers: int) -> dict[str, dict]:
         cwd=REPO,
     )
     try:
-        for _ in range(100):
+        for _ in range(900):  # up to 3 minutes: a loaded machine starts workers slowly
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{PORT}/login/", timeout=2)
                 break
