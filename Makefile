@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEV_ENV := DEBUG=1
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run setup demo test test-postgres lint format bench clean
+.PHONY: run setup demo test test-postgres lint format bench bench-scale clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ format: setup
 
 bench: setup
 	$(PY) benchmarks/bench_parser.py
+
+# Builds national datasets on PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432),
+# once per size, serves them with gunicorn and prints the table. SIZES="1000 100000" for less.
+SIZES ?= 1000 100000 1000000
+bench-scale: setup
+	$(PY) benchmarks/bench_scale.py run $(SIZES)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media

@@ -30,6 +30,7 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from improvement import scope, services
+from improvement.admin_perf import ActionAdminPerformance
 from improvement.models import (
     Action,
     Authority,
@@ -782,7 +783,7 @@ class ActionAdminForm(ServiceErrorsForm):
 
 
 @admin.register(Action)
-class ActionAdmin(ScopedAdmin):
+class ActionAdmin(ActionAdminPerformance, ScopedAdmin):
     form = ActionAdminForm
     list_display = (
         "reference",

@@ -11,8 +11,6 @@ import datetime as dt
 
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
@@ -22,11 +20,11 @@ from improvement.models import (
     Authority,
     ImprovementArea,
     Inspection,
-    ProgressNote,
     Team,
     Theme,
     User,
 )
+from improvement.search import search_actions
 
 SORT_CHOICES = [
     ("due_date", "Due date (soonest first)"),
@@ -232,25 +230,7 @@ class ActionFilter(django_filters.FilterSet):
         return queryset
 
     def filter_text(self, queryset: QuerySet[Action], name: str, value: str) -> QuerySet[Action]:
-        value = value.strip()
-        if not value:
-            return queryset
-        notes = ProgressNote.objects.filter(action=OuterRef("pk"))
-        if connection.vendor == "postgresql":
-            query = SearchQuery(value, config="english", search_type="websearch")
-            notes = notes.alias(document=SearchVector("text", config="english")).filter(
-                document=query
-            )
-            return queryset.alias(
-                document=SearchVector("title", "description", "reference", config="english")
-            ).filter(Q(document=query) | Q(Exists(notes)))
-        # Other databases (SQLite in development): a plain substring match, still one query.
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(description__icontains=value)
-            | Q(reference__icontains=value)
-            | Q(Exists(notes.filter(text__icontains=value)))
-        )
+        return search_actions(queryset, value)
 
     def filter_inspection(self, queryset, name, value):
         # EXISTS, not a join: an action answering two areas of one inspection stays one row.

@@ -14,6 +14,7 @@ from typing import ClassVar
 
 from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import LessThan
 
 from improvement.models import Action
 
@@ -53,10 +54,11 @@ def due_soon(*, today: dt.date, days: int = DUE_SOON_DAYS) -> Q:
 
 def stale(*, now: dt.datetime, days: int = STALE_AFTER_DAYS) -> Q:
     """Open with no progress note for `days` (never noted: created more than `days` ago)."""
+    # Written on last_update() (the same rows as "last note before the cutoff, or never noted and
+    # created before it") so that PostgreSQL answers it from the open-actions index on that
+    # expression (migration 0010_scale) instead of reading every open action.
     cutoff = now - dt.timedelta(days=days)
-    return not_closed() & (
-        Q(last_note_at__lt=cutoff) | Q(last_note_at__isnull=True, created_at__lt=cutoff)
-    )
+    return not_closed() & Q(LessThan(last_update(), cutoff))
 
 
 def slipped() -> Q:

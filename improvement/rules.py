@@ -102,6 +102,15 @@ rules.add_perm(
 )
 rules.add_perm("improvement.import_report", is_administrator)
 rules.add_perm("improvement.see_dashboard", has_any_role)
+
+
+@rules.predicate
+def reaches_many(user) -> bool:
+    return scope.reaches_many(user)
+
+
+# The national overview: for those granted national or regional reach.
+rules.add_perm("improvement.see_national_overview", has_any_role & reaches_many)
 rules.add_perm("improvement.see_plan", has_any_role)
 # Workflow queues. Everyone with a role sees the slippage register, owners only the requests that
 # involve them; the sign-off queue is for those who sign off, and read-only for the board.

@@ -7,6 +7,7 @@ from improvement.views import (
     importer,
     inspections,
     measures,
+    national,
     plans,
     rounds,
     workflow,
@@ -67,4 +68,9 @@ urlpatterns += [
     path("authorities/<int:pk>/board/", rounds.board_meetings, name="board-meetings"),
     path("board/<int:pk>/", rounds.board_meeting, name="board-meeting"),
     path("emails/", rounds.your_emails, name="your-emails"),
+]
+
+urlpatterns += [
+    # The national overview for national and regional users (views/national.py)
+    path("national/", national.national_overview, name="national"),
 ]

@@ -331,43 +331,12 @@ def test_authority_user_is_sent_to_their_authoritys_dashboard(client, authority,
     assert response["Location"] == reverse("improvement:dashboard-authority", args=[authority.pk])
 
 
-@freeze_time(NOW)
-def test_national_user_chooses_among_authorities_with_work(client, leader, authority):
-    """National users get a list of authorities with actions or inspections, with counts."""
-    _action(authority, due_date=TODAY - dt.timedelta(days=2))
-    _action(authority)
-    inspected = AuthorityFactory(name="Inspected only")
-    InspectionFactory(authority=inspected)
-    AuthorityFactory(name="Nothing yet")
+def test_national_user_is_sent_to_the_national_overview(client, leader):
+    """/dashboard/ takes a national user to the national overview (tests/test_national.py)."""
     client.force_login(leader)
-
     response = client.get(reverse("improvement:dashboard"))
-
-    assert response.status_code == 200
-    rows = {
-        a.name: (a.action_count, a.open_action_count, a.overdue_count, a.inspection_count)
-        for a in response.context["authorities"]
-    }
-    # Each action's factory makes an improvement area, and so an inspection, of its authority.
-    assert rows == {"Inspected only": (0, 0, 0, 1), "Knowsley": (2, 2, 1, 2)}
-    assert authority.get_absolute_url() in response.content.decode()
-
-
-def test_national_list_runs_a_fixed_number_of_queries(client, leader):
-    """The national list costs the same queries for 2 authorities as for 12."""
-
-    def count_queries() -> int:
-        client.force_login(leader)
-        with CaptureQueriesContext(connection) as queries:
-            assert client.get(reverse("improvement:dashboard")).status_code == 200
-        return len(queries)
-
-    for _ in range(2):
-        InspectionFactory()
-    few = count_queries()
-    for _ in range(10):
-        ActionFactory()
-    assert count_queries() == few
+    assert response.status_code == 302
+    assert response["Location"] == reverse("improvement:national")
 
 
 def test_national_user_may_open_any_authoritys_dashboard(client, leader, authority):

@@ -151,9 +151,11 @@ REGISTRY: dict[str, Page] = {
     # National users (admin) choose an authority; the others are sent to their own dashboard.
     "dashboard": Page(
         kwargs=no_kwargs,
-        get=expect(REDIRECT, admin=READ_ONLY, no_role=FORBIDDEN),
+        get=expect(REDIRECT, no_role=FORBIDDEN),
         post=GET_ONLY,
     ),
+    # The national overview: only for users who reach many authorities (admin here).
+    "national": Page(kwargs=no_kwargs, get=expect(FORBIDDEN, admin=READ_ONLY), post=GET_ONLY),
     "dashboard-authority": Page(kwargs=pk_of("home"), get=SEE, post=GET_ONLY),
     "dashboard-authority#away": Page(
         kwargs=pk_of("away"),

@@ -12,17 +12,14 @@ from decimal import Decimal
 from django.db.models import (
     Count,
     Exists,
-    IntegerField,
     OuterRef,
     Prefetch,
     Q,
-    QuerySet,
     Subquery,
-    Value,
 )
 from django.db.models.functions import Coalesce
 
-from improvement import rulebook, scope
+from improvement import rulebook
 from improvement.models import (
     Action,
     Authority,
@@ -35,7 +32,6 @@ from improvement.models import (
     MeasureValue,
     PlanSubmission,
     Theme,
-    User,
 )
 from improvement.selectors.actions import action_queryset
 from improvement.selectors.inspections import authority_inspections
@@ -47,17 +43,6 @@ ActionAreas = Action.improvement_areas.through
 
 
 AreaFindings = ImprovementArea.supporting_findings.through
-
-
-def _count_of(queryset: QuerySet) -> Coalesce:
-    """A correlated COUNT subquery (0 when empty): no join, so no multiplied rows."""
-    return Coalesce(
-        Subquery(
-            queryset.order_by().values("authority").annotate(n=Count("pk")).values("n")[:1],
-            output_field=IntegerField(),
-        ),
-        Value(0),
-    )
 
 
 def dashboard_action_counts(
@@ -240,6 +225,42 @@ class RecurringTheme:
     open_actions: int
 
 
+# Pairs (theme, action) tagged on the action itself or on an improvement area it answers (as the
+# action list's theme filter counts them); UNION removes an action tagged both ways. One grouped
+# query, instead of two correlated counts per theme that each read the authority's every action.
+_THEMES_WITH_COUNTS = """
+SELECT th.*, COALESCE(c.actions, 0) AS actions_count, COALESCE(c.open, 0) AS open_actions
+FROM improvement_theme th
+LEFT JOIN (
+    SELECT pairs.theme_id, COUNT(*) AS actions,
+           COUNT(*) FILTER (WHERE a.impact_status = %s) AS open
+    FROM (
+        SELECT t.theme_id, t.action_id FROM improvement_action_themes t
+        WHERE t.theme_id IN ({themes})
+        UNION
+        SELECT it.theme_id, aa.action_id FROM improvement_improvementarea_themes it
+        JOIN improvement_action_improvement_areas aa
+          ON aa.improvementarea_id = it.improvementarea_id
+        WHERE it.theme_id IN ({themes})
+    ) pairs
+    JOIN improvement_action a ON a.id = pairs.action_id
+    WHERE a.authority_id = %s
+    GROUP BY pairs.theme_id
+) c ON c.theme_id = th.id
+WHERE th.id IN ({themes})
+"""
+
+
+def _themes_with_counts(*, authority: Authority, theme_ids: list[int]) -> list[Theme]:
+    """The themes, each with actions_count and open_actions (the rulebook's not_closed: impact
+    not yet assessed), in one query."""
+    placeholders = ", ".join(["%s"] * len(theme_ids))
+    # Fixed SQL: only placeholders are formatted in; every value travels as a parameter.
+    sql = _THEMES_WITH_COUNTS.format(themes=placeholders)
+    params = [rulebook.NOT_ASSESSED, *theme_ids, *theme_ids, authority.pk, *theme_ids]
+    return list(Theme.objects.raw(sql, params))
+
+
 def dashboard_recurring_themes(
     *, authority: Authority, inspections: list[Inspection], minimum: int = 2
 ) -> list[RecurringTheme]:
@@ -264,19 +285,7 @@ def dashboard_recurring_themes(
     recurring = {pk: ids for pk, ids in seen.items() if len(ids) >= minimum}
     if not recurring:
         return []
-    # Tagged on the action or on an improvement area it answers, as the action list's theme
-    # filter counts them, so the number and the list behind its link agree.
-    theme = OuterRef(OuterRef("pk"))
-    tagged = Action.objects.filter(authority=authority).filter(
-        Exists(Action.themes.through.objects.filter(action_id=OuterRef("pk"), theme_id=theme))
-        | Exists(
-            ActionAreas.objects.filter(action_id=OuterRef("pk"), improvementarea__themes=theme)
-        )
-    )
-
-    themes = Theme.objects.filter(pk__in=recurring).annotate(
-        actions_count=_count_of(tagged), open_actions=_count_of(tagged.filter(~rulebook.closed()))
-    )
+    themes = _themes_with_counts(authority=authority, theme_ids=sorted(recurring))
     order = {i.pk: position for position, i in enumerate(inspections)}
     by_pk = {i.pk: i for i in inspections}
     result = [
@@ -349,27 +358,3 @@ def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
         MeasureProgress(measure=m, latest_value=m.latest_value, latest_on=m.latest_on)
         for m in measures.order_by("name")
     ]
-
-
-def dashboard_authorities(*, user: User, today: dt.date) -> QuerySet[Authority]:
-    """Authorities with actions or inspections, with their counts, in one query.
-
-    Correlated subqueries rather than joins: joining actions and inspections at once would
-    multiply rows, and each subquery uses the (authority, ...) indexes.
-    """
-
-    return (
-        scope.authorities_for(user)
-        .annotate(
-            action_count=_count_of(Action.objects.filter(authority=OuterRef("pk"))),
-            open_action_count=_count_of(
-                Action.objects.filter(~rulebook.closed(), authority=OuterRef("pk"))
-            ),
-            overdue_count=_count_of(
-                Action.objects.filter(rulebook.overdue(today=today), authority=OuterRef("pk"))
-            ),
-            inspection_count=_count_of(Inspection.objects.filter(authority=OuterRef("pk"))),
-        )
-        .filter(Q(action_count__gt=0) | Q(inspection_count__gt=0))
-        .order_by("name")
-    )

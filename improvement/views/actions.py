@@ -7,7 +7,6 @@ from pathlib import PurePath
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -18,6 +17,7 @@ from improvement.access import access_action
 from improvement.filters import ActionFilter
 from improvement.forms.actions import QuickUpdateForm
 from improvement.models import Action, Evidence
+from improvement.paging import CappedPaginator
 from improvement.selectors import actions as action_reads
 from improvement.selectors import history as history_reads
 from improvement.selectors.dashboard import measure_progress_from_prefetched
@@ -116,7 +116,7 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         today=today,
         now=now,
     )
-    page = Paginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
     _mark_rows(page.object_list)
     for action in page.object_list:
         action.row_can_update = request.user.has_perm("improvement.update_action", action)
@@ -142,7 +142,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
         today=today,
         now=now,
     )
-    page = Paginator(action_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(action_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     _mark_rows(page.object_list)
     form = action_filter.form
     for name in (*SELECT_FILTERS, "q"):

@@ -127,7 +127,7 @@ def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> li
 
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """An authority's users go to their dashboard; national users choose an authority."""
+    """An authority's users go to their dashboard; national and regional users to the overview."""
     user = request.user
     if not user.has_perm("improvement.see_dashboard"):
         raise PermissionDenied
@@ -136,8 +136,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         if own is None:
             raise PermissionDenied
         return redirect("improvement:dashboard-authority", pk=own.pk)
-    authorities = list(reads.dashboard_authorities(user=user, today=timezone.localdate()))
-    return render(request, "improvement/dashboard_national.html", {"authorities": authorities})
+    # National and regional users start from the national overview (views/national.py).
+    return redirect("improvement:national")
 
 
 @require_GET

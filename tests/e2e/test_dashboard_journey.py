@@ -158,7 +158,7 @@ def test_dashboards_pass_axe(
     expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     login(page, live_server, "national", PASSWORD)
     page.goto(f"{live_server.url}{reverse('improvement:dashboard')}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Dashboards")
+    expect(page.get_by_role("heading", level=1)).to_have_text("National overview")
     expect(page.get_by_role("link", name=re.compile("^Knowsley"))).to_be_visible()
     assert_no_axe_violations(page)
     assert page_problems == []

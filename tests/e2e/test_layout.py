@@ -175,6 +175,7 @@ PAGES: dict[str, Callable[[User], list[str]]] = {
         lambda u: scope.restrict(BoardMeeting.objects.all(), u).order_by("pk").first(),
     ),
     "improvement:your-emails": _plain("improvement:your-emails"),
+    "improvement:national": _plain("improvement:national"),
 }
 NOT_PAGES = {
     "logout": "POST only: the Sign out button",

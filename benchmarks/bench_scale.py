@@ -1,0 +1,380 @@
+"""Scale benchmark: the pages at 1,000 / 100,000 / 1,000,000 actions, served by gunicorn.
+
+For each size it builds (once) a national dataset in its own PostgreSQL database by COPY
+(benchmarks/scale_data.py), serves the app with gunicorn on 127.0.0.1 with DEBUG off, signs in
+as the role that uses each page, and times each page one request at a time and then with 8
+concurrent clients, beside a floor (a trivial view through the same middleware) and a plain
+Django admin changelist of the same Action table (the anchor). Prints p50/p95, queries per
+request, the ratio to the floor, and the largest size's p50 over the smallest's. Asserts nothing.
+
+Usage:
+  make bench-scale                                  # sizes 1000 100000 1000000
+  .venv/bin/python benchmarks/bench_scale.py build 1000000
+  .venv/bin/python benchmarks/bench_scale.py run 1000 100000 1000000 [--rebuild]
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_PORT (default 8765).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+PORT = int(os.environ.get("BENCH_PORT", "8765"))
+PYTHON = sys.executable
+REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))
+CLIENTS = 8
+PER_CLIENT = int(os.environ.get("BENCH_PER_CLIENT", "5"))
+PASSWORD = "bench-password"
+
+
+def db_url(size: int) -> str:
+    return f"{PG}/tracker_bench_{size}"
+
+
+def _env(size: int) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": db_url(size),
+        "DJANGO_SETTINGS_MODULE": "bench_settings",
+        "PYTHONPATH": f"{REPO}:{REPO / 'benchmarks'}",
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SECURE_HTTPS": "0",
+        "DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _psql(sql: str, database: str = "postgres") -> str:
+    return subprocess.run(
+        ["psql", f"{PG}/{database}", "-Atc", sql], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def built(size: int) -> bool:
+    name = f"tracker_bench_{size}"
+    if _psql(f"SELECT count(*) FROM pg_database WHERE datname = '{name}'") != "1":
+        return False
+    try:
+        marker = _psql("SELECT size FROM bench_built", name)
+    except subprocess.CalledProcessError:
+        return False
+    return marker == str(size)
+
+
+def build(size: int) -> None:
+    name = f"tracker_bench_{size}"
+    print(f"Building {size:,} actions in {name}", flush=True)
+    started = time.monotonic()
+    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    _psql(f"CREATE DATABASE {name}")
+    env = _env(size)
+    for command in (["migrate", "--noinput", "-v0"], ["load_reference_data"]):
+        subprocess.run([PYTHON, str(REPO / "manage.py"), *command], env=env, check=True)
+    os.environ.update(env)
+    import django
+
+    django.setup()
+    import scale_data
+
+    counts = scale_data.build(db_url(size), size)
+    _psql(f"CREATE TABLE bench_built AS SELECT {size} AS size", name)
+    rows = ", ".join(f"{t.removeprefix('improvement_')} {n:,}" for t, n in counts.items())
+    print(f"Built {size:,} in {time.monotonic() - started:.0f}s: {rows}", flush=True)
+
+
+# --- the client side ---------------------------------------------------------------------
+
+
+class Session:
+    """A signed-in browser: cookies, CSRF token, timing and the server's query count."""
+
+    def __init__(self, username: str):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+        self.base = f"http://127.0.0.1:{PORT}"
+        page = self.get("/login/")[2]
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        status, _, _ = self.post(
+            "/login/", {"username": username, "password": PASSWORD, "csrfmiddlewaretoken": token}
+        )
+        if status != 302:
+            raise RuntimeError(f"Could not sign in as {username}: {status}")
+
+    def csrf(self) -> str:
+        return next(c.value for c in self.jar if c.name == "csrftoken")
+
+    def _open(self, request):
+        started = time.perf_counter()
+        try:
+            response = self.opener.open(request, timeout=300)
+        except urllib.error.HTTPError as error:
+            response = error
+        body = response.read().decode("utf-8", "replace")
+        elapsed = (time.perf_counter() - started) * 1000
+        queries = int(response.headers.get("X-Bench-Queries", "-1"))
+        return response.status, (elapsed, queries), body
+
+    def get(self, path: str):
+        return self._open(urllib.request.Request(self.base + path))
+
+    def post(self, path: str, data: dict):
+        body = urllib.parse.urlencode(data, doseq=True).encode()
+        request = urllib.request.Request(
+            self.base + path, data=body, headers={"Referer": self.base + path}
+        )
+        return self._open(request)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        return fp
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_302
+
+
+def _targets(size: int) -> dict:
+    """Who asks for what: the largest authority, its busiest owner, one of its actions."""
+    name = f"tracker_bench_{size}"
+    largest = int(
+        _psql(
+            "SELECT authority_id FROM improvement_action GROUP BY authority_id "
+            "ORDER BY count(*) DESC LIMIT 1",
+            name,
+        )
+    )
+    owner_id, owner = _psql(
+        "SELECT u.id, u.username FROM improvement_user u JOIN improvement_action a "
+        f"ON a.owner_id = u.id WHERE a.authority_id = {largest} "
+        "GROUP BY u.id ORDER BY count(*) DESC LIMIT 1",
+        name,
+    ).split("|")
+    detail = _psql(
+        f"SELECT id FROM improvement_action WHERE authority_id = {largest} ORDER BY id "
+        f"LIMIT 1 OFFSET {min(500, size // 20)}",
+        name,
+    )
+    # One action for the single client and one for each concurrent client: updates of the same
+    # action at once are refused as conflicts (optimistic locking), as they should be.
+    updates = _psql(
+        f"SELECT id FROM improvement_action WHERE owner_id = {owner_id} "
+        "AND delivery_status = 'in_progress' AND impact_status = 'not_assessed' "
+        f"ORDER BY id LIMIT {CLIENTS + 1}",
+        name,
+    ).split()
+    return {
+        "largest": largest,
+        "leader": f"leader-{largest}",
+        "owner": owner,
+        "detail": int(detail),
+        "update": int(updates[0]),
+        "updates": [int(pk) for pk in updates[1:]] or [int(updates[0])],
+    }
+
+
+def _pages(t: dict) -> list[tuple[str, str, str, str]]:
+    """(label, user, method, path)."""
+    return [
+        ("floor (trivial view)", "national", "GET", "/bench/floor/"),
+        ("national overview", "national", "GET", "/national/"),
+        ("largest authority dashboard", "leader", "GET", f"/dashboard/{t['largest']}/"),
+        ("actions list", "leader", "GET", "/actions/"),
+        ("actions list, 2 filters", "leader", "GET", "/actions/?rag=red&overdue=1"),
+        ("actions list, search", "leader", "GET", "/actions/?q=plan"),
+        ("actions list, page 500", "leader", "GET", "/actions/?page=500"),
+        ("actions list, national", "national", "GET", "/actions/"),
+        ("action detail", "leader", "GET", f"/actions/{t['detail']}/"),
+        ("my actions", "owner", "GET", "/my-actions/"),
+        ("quick update POST", "owner", "POST", f"/actions/{t['update']}/update/"),
+        ("admin changelist", "admin", "GET", "/admin/improvement/action/"),
+        (
+            "admin changelist, filtered",
+            "admin",
+            "GET",
+            "/admin/improvement/action/?delivery_status__exact=in_progress",
+        ),
+        ("admin changelist, search", "admin", "GET", "/admin/improvement/action/?q=plan"),
+        ("plain-admin anchor", "admin", "GET", "/bench-admin/improvement/action/"),
+    ]
+
+
+def _post_update(session: Session, path: str):
+    # The form's current version, fetched (untimed) before each timed POST.
+    page = session.get(path)[2]
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    initial = re.search(r'name="milestones_initial" value="([^"]*)"', page)
+    data = {
+        "csrfmiddlewaretoken": session.csrf(),
+        "version": version,
+        "milestones_initial": initial.group(1) if initial else "",
+        "milestones": [m for m in (initial.group(1) if initial else "").split(",") if m],
+        "text": "Benchmark progress note: audit sample completed.",
+        "delivery_status": "in_progress",
+        "rag": "amber",
+    }
+    status, timing, body = session.post(path, data)
+    if status != 302:
+        errors = re.findall(r'govuk-error-message">(.*?)</', body, re.S)
+        raise RuntimeError(f"Update POST answered {status}: {errors}")
+    return timing
+
+
+def _request(session: Session, method: str, path: str):
+    if method == "POST":
+        return _post_update(session, path)
+    status, timing, _ = session.get(path)
+    if status != 200:
+        raise RuntimeError(f"GET {path} answered {status}")
+    return timing
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def time_size(size: int, workers: int) -> dict[str, dict]:
+    env = _env(size)
+    server = subprocess.Popen(
+        [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "wsgi_bench:application",
+        ],
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        for _ in range(900):  # up to 3 minutes: a loaded machine starts workers slowly
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/login/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.2)
+        t = _targets(size)
+        users = {
+            "national": "bench-national",
+            "leader": t["leader"],
+            "owner": t["owner"],
+            "admin": "bench-admin",
+        }
+        sessions = {role: Session(name) for role, name in users.items()}
+        results = {}
+        for label, role, method, path in _pages(t):
+            session = sessions[role]
+            for _ in range(2):  # warm the workers' caches and connections
+                _request(session, method, path)
+            single = [_request(session, method, path) for _ in range(REPEATS)]
+            times = [ms for ms, _ in single]
+            queries = {q for _, q in single}
+            concurrent: list[float] = []
+            lock = threading.Lock()
+
+            def client(n, name=users[role], method=method, path=path, done=concurrent, lock=lock):
+                own = Session(name)
+                if method == "POST":
+                    path = f"/actions/{t['updates'][n % len(t['updates'])]}/update/"
+                mine = [_request(own, method, path)[0] for _ in range(PER_CLIENT)]
+                with lock:
+                    done.extend(mine)
+
+            threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            results[label] = {
+                "p50": statistics.median(times),
+                "p95": _percentile(times, 0.95),
+                "c_p50": statistics.median(concurrent),
+                "c_p95": _percentile(concurrent, 0.95),
+                "queries": "/".join(str(q) for q in sorted(queries)),
+            }
+            print(
+                f"  {size:>9,} {label:<30} p50 {results[label]['p50']:7.1f} ms  "
+                f"p95 {results[label]['p95']:7.1f}  8 clients p95 {results[label]['c_p95']:7.1f}"
+                f"  queries {results[label]['queries']}",
+                flush=True,
+            )
+        return results
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def table(results: dict[int, dict[str, dict]]) -> str:
+    sizes = sorted(results)
+    labels = list(results[sizes[0]])
+    lines = []
+    header = ["page"]
+    for size in sizes:
+        header += [f"{size:,} p50", "p95", "8c p95", "q", "x floor"]
+    if len(sizes) > 1:
+        header.append(f"{sizes[-1]:,}/{sizes[0]:,}")
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for label in labels:
+        row = [label]
+        for size in sizes:
+            r = results[size][label]
+            floor = results[size]["floor (trivial view)"]["p50"]
+            row += [
+                f"{r['p50']:.1f}",
+                f"{r['p95']:.1f}",
+                f"{r['c_p95']:.1f}",
+                r["queries"],
+                f"{r['p50'] / floor:.1f}",
+            ]
+        if len(sizes) > 1:
+            row.append(f"{results[sizes[-1]][label]['p50'] / results[sizes[0]][label]['p50']:.2f}")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    command, *rest = argv or ["run"]
+    rebuild = "--rebuild" in rest
+    sizes = [int(a) for a in rest if a.isdigit()] or [1_000, 100_000, 1_000_000]
+    if command == "build":
+        for size in sizes:
+            build(size)
+        return
+    workers = int(os.environ.get("BENCH_WORKERS", "4"))
+    results = {}
+    for size in sizes:
+        if rebuild or not built(size):
+            subprocess.run([PYTHON, __file__, "build", str(size)], check=True)
+        results[size] = time_size(size, workers)
+    print()
+    print(
+        f"PostgreSQL, gunicorn {workers} workers on 127.0.0.1; one client x {REPEATS} "
+        f"requests, then {CLIENTS} clients x {PER_CLIENT}; times in ms"
+    )
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

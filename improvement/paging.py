@@ -1,0 +1,87 @@
+"""Paging that never counts a million rows: the count stops at a cap ("more than 10,000").
+
+Django's Paginator counts the whole filtered queryset on every page. This one counts at most
+`cap` rows (or up to the page asked for, so that any page deep in the list still opens), as
+`SELECT COUNT(*) FROM (... LIMIT n)`, which an index scan answers without reading the rest; and
+it reads a page as its ids first, then those rows (see `page`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from functools import cached_property
+
+from django.core.paginator import InvalidPage, Paginator
+from django.db.models import QuerySet
+from django.utils.formats import number_format
+
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    def __init__(
+        self, object_list, per_page, *, cap: int | None = None, ids_first: bool = True, **kwargs
+    ):
+        super().__init__(object_list, per_page, **kwargs)
+        self.cap = COUNT_CAP if cap is None else cap
+        self.ids_first = ids_first
+        self._wanted_page = 1
+
+    def get_page(self, number):
+        try:
+            self._wanted_page = max(1, int(number))
+        except (TypeError, ValueError):
+            self._wanted_page = 1
+        return super().get_page(number)
+
+    def page(self, number):
+        with contextlib.suppress(TypeError, ValueError):
+            self._wanted_page = max(self._wanted_page, int(number))
+        if not self.ids_first or not isinstance(self.object_list, QuerySet):
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        # A deferred join: the page's ids first, read from the sort's index alone (an index-only
+        # scan skips the offset's rows without fetching them), then only those rows in full.
+        # Done on every page, so a page costs the same queries wherever it is in the list.
+        ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
+        rows = self.object_list.filter(pk__in=ids)
+        return self._get_page(rows, number, self)
+
+    @cached_property
+    def _counted(self) -> tuple[int, bool]:
+        # Count one row past the limit to know whether there are more.
+        limit = max(self.cap, self._wanted_page * self.per_page)
+        if not hasattr(self.object_list, "query"):
+            total = len(self.object_list)
+            return min(total, limit), total > limit
+        seen = self.object_list[: limit + 1].count()
+        return min(seen, limit), seen > limit
+
+    @cached_property
+    def count(self) -> int:
+        return self._counted[0]
+
+    @property
+    def is_capped(self) -> bool:
+        """True when there are more rows than were counted."""
+        return self._counted[1]
+
+    @cached_property
+    def num_pages(self) -> int:
+        pages = super().num_pages
+        # One page more than counted when capped, so that "Next" still leads on.
+        return pages + 1 if self.is_capped else pages
+
+    @property
+    def count_label(self) -> str:
+        """The count as a page says it: "1,234", or "more than 10,000"."""
+        if self.is_capped:
+            return f"more than {number_format(self.count, force_grouping=True)}"
+        return number_format(self.count, force_grouping=True)
+
+
+__all__ = ["COUNT_CAP", "CappedPaginator", "InvalidPage"]
