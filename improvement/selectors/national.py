@@ -22,7 +22,15 @@ from django.utils import timezone
 
 from improvement import rulebook, scope
 from improvement.clock import ActionPlanClock, action_plan_clock
-from improvement.models import Action, Authority, ImprovementArea, Inspection, Judgement, User
+from improvement.models import (
+    Action,
+    Authority,
+    ImprovementArea,
+    Inspection,
+    Judgement,
+    PlanSubmission,
+    User,
+)
 from improvement.reference import DATA_DIR
 
 FIGURES = ("total", "open", "overdue", "slipped", "stale")
@@ -153,9 +161,10 @@ def _latest_inspections(authority_ids: list[int]) -> dict[int, tuple[Inspection,
     with a published report, else the latest). Two small queries: inspections, then judgements.
     """
     priority = ImprovementArea.objects.filter(inspection=OuterRef("pk"), is_priority_action=True)
+    any_area = ImprovementArea.objects.filter(inspection=OuterRef("pk"))
     inspections = (
         Inspection.objects.filter(authority_id__in=authority_ids, kind__in=Inspection.OFSTED_KINDS)
-        .annotate(has_priority=Exists(priority))
+        .annotate(has_priority=Exists(priority), has_any_area=Exists(any_area))
         .only(
             "pk",
             "authority_id",
@@ -210,6 +219,13 @@ def national_overview(
     ):
         judgements.setdefault(judgement.inspection_id, []).append(judgement)
 
+    # The plans recorded as sent stop each clock: one query for every authority's.
+    submissions: dict[int, list[PlanSubmission]] = {}
+    for submission in PlanSubmission.objects.filter(
+        inspection__in=[pair[1] for pair in inspections.values()]
+    ).only("inspection_id", "stage", "submitted_on"):
+        submissions.setdefault(submission.inspection_id, []).append(submission)
+
     rows_by_pk: dict[int, AuthorityRow] = {}
     for authority in authorities:
         row = AuthorityRow(authority=authority, figures=figures.get(authority.pk, ActionFigures()))
@@ -222,6 +238,8 @@ def national_overview(
                 row.clock_inspection,
                 today,
                 has_priority_actions=row.clock_inspection.has_priority,
+                has_improvement_areas=row.clock_inspection.has_any_area,
+                submissions=submissions.get(row.clock_inspection.pk, []),
             )
         rows_by_pk[authority.pk] = row
         # The roll-up covers every authority the user reaches, whatever the filter.
