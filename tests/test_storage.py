@@ -92,7 +92,7 @@ def test_evidence_is_stored_in_the_bucket_and_downloaded_through_the_app(
         action = ActionFactory()
         evidence = services.evidence_add_file(
             action=action,
-            added_by=action.owner,
+            by=action.owner,
             upload=SimpleUploadedFile("audit.pdf", PDF, content_type="application/pdf"),
             title="Audit",
         )

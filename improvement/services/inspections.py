@@ -183,6 +183,7 @@ def improvement_area_set_findings(
     return area
 
 
+@transaction.atomic
 def plan_submission_record(
     *,
     inspection: Inspection,

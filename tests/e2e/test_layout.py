@@ -175,7 +175,6 @@ PAGES: dict[str, Callable[[User], list[str]]] = {
         lambda u: scope.restrict(BoardMeeting.objects.all(), u).order_by("pk").first(),
     ),
     "improvement:your-emails": _plain("improvement:your-emails"),
-    "improvement:national": _plain("improvement:national"),
 }
 NOT_PAGES = {
     "logout": "POST only: the Sign out button",
@@ -188,6 +187,8 @@ NOT_PAGES = {
     "improvement:pack-pdf": "a PDF download, not a page",
     "improvement:pack-html": "the frozen pack's HTML as a download (pack-detail shows it)",
     "improvement:plan-import-preview": "reached by uploading a plan (e2e/test_packs_journey.py)",
+    "improvement:national": "for national and regional users, whom the demo has none of: walked"
+    " by test_national_overview_layout below",
 }
 SIGNED_OUT = ("login", "accessibility-statement")
 
@@ -340,7 +341,7 @@ def _preview_an_import(walk: Walk, who: str) -> None:
     walk.visit(who, "improvement:report-import-preview", preview)
 
 
-def _sweep_admin(walk: Walk, who: str) -> None:
+def _sweep_admin(walk: Walk, who: str, user) -> None:
     """Every admin list, add form, change form and history page a user can open: no console
     error and no failed request (axe and reflow are not asked of Django's own admin)."""
     urls = [reverse("admin:index")]
@@ -348,7 +349,13 @@ def _sweep_admin(walk: Walk, who: str) -> None:
         opts = model._meta
         prefix = f"admin:{opts.app_label}_{opts.model_name}"
         urls += [reverse(f"{prefix}_changelist"), reverse(f"{prefix}_add")]
-        obj = model._default_manager.order_by("pk").first()
+        # A record within the administrator's reach (another authority's answers 404 by design).
+        rows = model._default_manager.order_by("pk")
+        if model is Authority:
+            rows = scope.authorities_for(user).order_by("pk")
+        elif model in scope.AUTHORITY_PATHS:
+            rows = scope.restrict(rows, user)
+        obj = rows.first()
         if obj is not None:
             urls += [
                 reverse(f"{prefix}_change", args=[obj.pk]),
@@ -412,7 +419,7 @@ def test_every_page_in_every_role_at_320_and_1280(browser: Browser, live_server)
         if user.has_perm("improvement.import_report"):
             _preview_an_import(walk, demo.username)
         if user.is_staff:
-            _sweep_admin(walk, demo.username)
+            _sweep_admin(walk, demo.username, user)
         context.close()
         # Figures for whoever runs this with -s: each page's width at 320 CSS pixels.
         print("\n".join(line for line in walk.figures if "@320:" in line))
@@ -424,3 +431,19 @@ def test_every_page_in_every_role_at_320_and_1280(browser: Browser, live_server)
     for name in unreached:
         problems.append(f"{name}: no demo user reached this page (add data or a way to it)")
     assert problems == [], f"{len(problems)} problem(s):\n" + "\n".join(problems)
+
+
+def test_national_overview_layout(browser: Browser, live_server):
+    """The national overview, for a national senior leader over the demo's authorities."""
+    from tests.factories import LeaderFactory
+
+    load_demo()
+    LeaderFactory(username="national", authority=None)  # national reach, password "password"
+    context = browser.new_context()
+    walk = Walk(context.new_page(), live_server.url)
+    walk.listen()
+    sign_in(walk.page, live_server.url, "national", "password")
+    walk.visit("national", "improvement:national", reverse("improvement:national"))
+    context.close()
+    assert walk.reached.get("improvement:national") == {"national"}
+    assert walk.problems == [], "\n".join(walk.problems)
