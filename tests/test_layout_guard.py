@@ -140,3 +140,18 @@ def test_the_guard_catches_a_bare_table(tmp_path):
     assert len(unguarded) == 2  # the plain one, and the one in an unlabelled region
     assert len(markup.cells_without_label) == 1
     assert len(markup.back_links_outside_nav) == 1
+
+
+def test_no_template_comment_spans_lines():
+    """Django's {# #} comment is one line only: spread over two, it is shown on the page."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "templates"
+    spread = [
+        f"{path.relative_to(root)}:{text[: match.start()].count(chr(10)) + 1}"
+        for path in root.rglob("*.html")
+        for text in [path.read_text(encoding="utf-8")]
+        for match in re.finditer(r"\{#(?:(?!#\}).)*?\n", text)
+    ]
+    assert not spread, f"use {{% comment %}} for comments over several lines: {spread}"

@@ -164,20 +164,20 @@ def test_the_owner_records_a_measure_value_against_baseline_and_target(
     page.goto(f"{live_server.url}{reverse('improvement:measure-detail', args=[measure.pk])}")
     expect(page.locator("main")).to_contain_text("Baseline")
     assert_no_axe_violations(page)
-    page.get_by_label("Value").fill("not a number")
+    page.get_by_label("Value", exact=True).fill("not a number")
     page.get_by_role("button", name="Record value").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("The value must be a number")
     assert_no_axe_violations(page)
     today = timezone.localdate()
     value = "1" if measure.unit != "percent" else "55"
-    page.get_by_label("Value").fill(value)
+    page.get_by_label("Value", exact=True).fill(value)
     page.get_by_label("Day").fill(str(today.day))
     page.get_by_label("Month").fill(str(today.month))
     page.get_by_label("Year").fill(str(today.year))
     page.get_by_label("Note (optional)").fill("From this month's performance report")
     page.get_by_role("button", name="Record value").click()
     expect(page.locator(".govuk-notification-banner--success")).to_contain_text("recorded for")
-    expect(page.locator("#values ~ table").first).to_contain_text(
+    expect(page.locator("#values ~ .app-table-scroll table").first).to_contain_text(
         "From this month's performance report"
     )
     assert page_problems == []
