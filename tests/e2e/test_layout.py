@@ -245,7 +245,10 @@ class Walk:
             self.console.append(message)
 
     def _on_request_failed(self, request) -> None:
-        if request.url.startswith(self.origin):
+        # ERR_ABORTED is the browser cancelling a late sub-resource (the admin's icons, fetched
+        # by script after load) because the walk moved on; a server's error status is still
+        # caught by _on_response.
+        if request.url.startswith(self.origin) and "ERR_ABORTED" not in (request.failure or ""):
             self.failed.append(f"request failed: {request.url} ({request.failure})")
 
     def _on_response(self, response: Response) -> None:
