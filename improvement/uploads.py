@@ -9,6 +9,7 @@ import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse, Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.text import get_valid_filename
 
@@ -63,3 +64,21 @@ def inspect_upload(upload: UploadedFile, *, max_bytes: int | None = None) -> Che
         )
     safe_name = get_valid_filename(name)[:150] or f"evidence{allowed_suffixes[0]}"
     return CheckedUpload(content_type=content_type, size=size, safe_name=safe_name)
+
+
+def stored_file_download(stored, content_type: str):
+    """A stored upload (evidence, a plan document) as a private download; 404 if it is gone.
+
+    The caller has already checked who may see it.
+    """
+    try:
+        handle = stored.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=PurePath(stored.name).name, content_type=content_type
+    )
+    # Served as sent, never sniffed into something the browser would run; never cached.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,6 +19,7 @@ from improvement.paging import CappedPaginator
 from improvement.selectors import actions as action_reads
 from improvement.selectors import history as history_reads
 from improvement.selectors.dashboard import measure_progress_from_prefetched
+from improvement.uploads import stored_file_download
 
 PAGE_SIZE = 25
 
@@ -280,16 +279,4 @@ def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve an evidence file as a download, only to those who may see its action."""
     evidence = get_object_or_404(Evidence.objects.exclude(file=""), pk=pk)
     access_action(request.user, evidence.action_id)
-    try:
-        handle = evidence.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=PurePath(evidence.file.name).name,
-        content_type=evidence.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_download(evidence.file, evidence.content_type)

@@ -6,11 +6,9 @@ the statutory clock on the inspection page and the dashboard stops there.
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -21,6 +19,7 @@ from improvement.clock import action_plan_clock
 from improvement.forms.plans import PlanSubmissionForm
 from improvement.forms.workflow import add_service_errors
 from improvement.models import Inspection, PlanSubmission
+from improvement.uploads import stored_file_download
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,16 +84,4 @@ def plan_document_download(request: HttpRequest, pk: int) -> HttpResponse:
     """Serve a plan document to those who may see its inspection."""
     submission = get_object_or_404(PlanSubmission.objects.exclude(file=""), pk=pk)
     access_inspection(request.user, submission.inspection_id)
-    try:
-        handle = submission.file.open("rb")
-    except (FileNotFoundError, OSError) as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=PurePath(submission.file.name).name,
-        content_type=submission.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return stored_file_download(submission.file, submission.content_type)
