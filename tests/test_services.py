@@ -326,23 +326,26 @@ def test_measure_links_only_actions_of_its_authority():
         )
 
 
-def test_bulk_status_change_skips_closed_and_notes_each(leader):
+def test_bulk_status_change_over_a_closed_action_changes_nothing(leader):
+    """All or nothing (services.bulk): the closed row is named and the open one is untouched."""
     open_action = ActionFactory()
     closed = ActionFactory(delivery_status="delivered")
     services.action_sign_off(
         action=closed, by=leader, expected_version=1, impact_evidenced=False, note="Why not"
     )
-    result = services.actions_bulk_set_status(
-        actions=Action.objects.all(), delivery_status="in_progress", by=leader, note="Board"
-    )
-    assert result.changed == 1 and len(result.skipped) == 1
-    assert open_action.notes.get().text == "Board"
+    with pytest.raises(services.BulkRefused) as refused:
+        services.actions_set_status(
+            actions=Action.objects.all(), delivery_status="in_progress", by=leader, note="Board"
+        )
+    assert [r.record for r in refused.value.refusals] == [closed]
+    open_action.refresh_from_db()
+    assert open_action.delivery_status == "not_started" and not open_action.notes.exists()
 
 
 def test_bulk_reassign_records_a_note(leader):
     action = ActionFactory()
     new_owner = UserFactory()
-    services.actions_bulk_reassign(actions=[action], owner=new_owner, by=leader)
+    assert services.actions_reassign(actions=[action], owner=new_owner, by=leader) == 1
     action.refresh_from_db()
     assert action.owner == new_owner and "Owner changed" in action.notes.get().text
 

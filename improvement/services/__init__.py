@@ -7,15 +7,12 @@ The names are re-exported here so callers can say `services.action_create`.
 """
 
 from improvement.services.actions import (
-    BulkResult,
     ConcurrentEditError,
     action_create,
     action_quick_update,
     action_reassign_owner,
     action_record_progress,
     action_update,
-    actions_bulk_reassign,
-    actions_bulk_set_status,
     milestone_add,
     milestone_set_complete,
 )
@@ -65,7 +62,6 @@ from improvement.services.workflow import (
 
 __all__ = [
     "BulkRefused",
-    "BulkResult",
     "ConcurrentEditError",
     "action_create",
     "action_quick_update",
@@ -75,8 +71,6 @@ __all__ = [
     "action_set_links",
     "action_sign_off",
     "action_update",
-    "actions_bulk_reassign",
-    "actions_bulk_set_status",
     "actions_reassign",
     "actions_set_status",
     "authority_upsert",

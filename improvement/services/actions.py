@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -339,42 +338,3 @@ def milestone_set_complete(
     milestone.full_clean()
     milestone.save(update_fields=["completed_on", "updated_at"])
     return milestone
-
-
-@dataclass(frozen=True)
-class BulkResult:
-    changed: int
-    skipped: list[str]
-
-
-def actions_bulk_reassign(
-    *, actions: Iterable[Action], owner: User, by: User, note: str = ""
-) -> BulkResult:
-    changed = 0
-    for action in actions:
-        if action.owner_id != owner.pk:
-            action_reassign_owner(action=action, owner=owner, by=by, note=note)
-            changed += 1
-    return BulkResult(changed=changed, skipped=[])
-
-
-def actions_bulk_set_status(
-    *, actions: Iterable[Action], delivery_status: str, by: User, note: str
-) -> BulkResult:
-    """Change many actions' delivery status, each with the same note; closed ones are skipped."""
-    changed, skipped = 0, []
-    for action in actions:
-        if action.is_closed:
-            skipped.append(str(action))
-            continue
-        if action.delivery_status == delivery_status:
-            continue
-        action_record_progress(
-            action=action,
-            by=by,
-            expected_version=action.version,
-            text=note,
-            delivery_status=delivery_status,
-        )
-        changed += 1
-    return BulkResult(changed=changed, skipped=skipped)
