@@ -98,13 +98,14 @@ COLUMNS = {
     "improvement_user_groups": "id user_id group_id",
     "improvement_team": "id created_at updated_at name kind authority_id lead_id",
     "improvement_inspection": "id created_at updated_at kind title start_date end_date "
-    "publication_date lead_inspectors report_url summary outcome source_sha256 authority_id",
+    "publication_date lead_inspectors report_url summary outcome source_sha256 authority_id "
+    "fieldwork_ranges",
     "improvement_judgement": "id created_at updated_at area grade is_overall position "
     "inspection_id",
     "improvement_finding": "id created_at updated_at number section text inspection_id",
     "improvement_finding_themes": "id finding_id theme_id",
     "improvement_improvementarea": "id created_at updated_at position text framework_tag "
-    "is_priority_action responsible_body inspection_id",
+    "is_priority_action responsible_body inspection_id responsible_bodies",
     "improvement_improvementarea_themes": "id improvementarea_id theme_id",
     "improvement_improvementarea_supporting_findings": "id improvementarea_id finding_id",
     "improvement_action": "id created_at updated_at reference title description start_date "
@@ -340,6 +341,7 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
                 "",
                 "",
                 authority_id,
+                "[]",
             )
             if kind in ("ilacs_standard", "ilacs_short"):
                 loader.row(
@@ -388,6 +390,7 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
                     False,
                     "",
                     inspection,
+                    "[]",
                 )
                 areas.append(area)
                 for theme in rng.sample(themes, THEMES_PER_AREA):
