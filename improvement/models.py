@@ -481,6 +481,9 @@ class Action(TimeStampedModel):
             models.Index(
                 fields=["authority", "due_date_change_count"], name="action_auth_slippage"
             ),
+            # The latest change to an authority's plan: whether its cached dashboard figures
+            # (selectors.dashboard.dashboard_figures) still hold.
+            models.Index(fields=["authority", "-updated_at"], name="action_auth_updated"),
         ]
         constraints = [
             _choices_check("delivery_status", ActionDeliveryStatus, "action_delivery_status_valid"),

@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from improvement import roles
 from tests.factories import LeaderFactory, OwnerFactory, UserFactory
@@ -13,6 +14,14 @@ def role_groups(request):
     request.getfixturevalue("_django_db_helper")
     for name in roles.ALL_ROLES:
         Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Cached figures (dashboard, national overview) are per test, as they are per deployment."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

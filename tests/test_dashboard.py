@@ -8,13 +8,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from improvement import roles
+from improvement import roles, services
 from improvement.filters import ActionFilter
 from improvement.models import (
     Action,
@@ -675,23 +676,33 @@ def test_dashboard_runs_the_same_queries_for_10_and_1000_actions(client, authori
             for n in range(size // 10 + 1)
         )
 
-    def count_queries() -> tuple[int, str]:
+    def count_queries() -> tuple[int, int, str]:
+        """Queries when the figures are counted, then when they are reused from the cache."""
         client.force_login(leader)
         url = reverse("improvement:dashboard-authority", args=[authority.pk])
-        with CaptureQueriesContext(connection) as queries:
-            response = client.get(url)
-        assert response.status_code == 200
-        return len(queries), response.content.decode()
+        cache.clear()
+        counted, reused = [], []
+        for queries in (counted, reused):
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url)
+            assert response.status_code == 200
+            queries.extend(captured)
+        return len(counted), len(reused), response.content.decode()
 
     build(10, 2020)
-    small, _ = count_queries()
+    small, small_cached, _ = count_queries()
     build(990, 2024)
-    large, html = count_queries()
+    large, large_cached, html = count_queries()
 
     assert Action.objects.filter(authority=authority).count() == 1000
     assert small == large, f"{small} queries with 10 actions, {large} with 1,000"
-    # Session, user, role groups, authority, then one query per section of the page.
-    assert large <= 15, f"{large} queries"
+    assert small_cached == large_cached, (
+        f"cached: {small_cached} with 10, {large_cached} with 1,000"
+    )
+    # Session, user, role groups, authority, then one query per section of the page; reusing the
+    # figures saves the counts and the themes' three queries.
+    assert large <= 17, f"{large} queries"
+    assert large_cached == large - 3
     assert "See all" in html
 
 
@@ -725,3 +736,128 @@ def test_live_inspections_run_from_the_full_inspection_before_the_latest(authori
     _action(authority, improvement_areas=[old_area])
     live = reads.live_inspections(reads.dashboard_inspections(authority=authority))
     assert live == [old_visit, history["ilacs"], between, history["latest"]]
+
+
+# The cached figures: recounted on any change to a plan, reused only by a very large plan, and
+# then said to be so.
+
+
+def _headline(client, authority) -> tuple[int, str]:
+    page = client.get(reverse("improvement:dashboard-authority", args=[authority.pk]))
+    html = page.content.decode()
+    overdue = re.search(r'id="stat-overdue".*?app-stat__number">(\d+)<', html, re.S)
+    return int(overdue.group(1)), html
+
+
+def test_a_change_to_the_plan_is_counted_at_once(client, authority, local_leader):
+    client.force_login(local_leader)
+    with freeze_time(NOW) as clock:
+        late = _action(authority, due_date=TODAY - dt.timedelta(days=5))
+        _action(authority, due_date=TODAY - dt.timedelta(days=3))
+        assert _headline(client, authority)[0] == 2
+        clock.tick(dt.timedelta(seconds=1))
+        _record_delivered(late)
+        count, html = _headline(client, authority)
+
+    assert count == 1
+    assert 'id="figures-counted-at"' not in html
+
+
+def _record_delivered(action):
+    services.action_record_progress(
+        action=action,
+        by=action.owner,
+        expected_version=action.version,
+        text="Delivered to the board.",
+        delivery_status=Action.DeliveryStatus.DELIVERED,
+    )
+
+
+def test_a_progress_note_alone_ends_staleness_at_once(authority):
+    def stale() -> int:
+        now = timezone.now()
+        figures = reads.dashboard_figures(authority=authority, inspections=[], today=TODAY, now=now)
+        return figures.counts["stale"]
+
+    with freeze_time(NOW) as clock:
+        silent = _action(authority, last_note_at=_ago(45), due_date=TODAY + dt.timedelta(days=90))
+        Action.objects.filter(pk=silent.pk).update(updated_at=_ago(45))
+        assert stale() == 1
+        clock.tick(dt.timedelta(seconds=1))
+        services.action_record_progress(
+            action=silent, by=silent.owner, expected_version=silent.version, text="Audit done."
+        )
+        assert stale() == 0
+
+
+def test_a_very_large_plan_reuses_its_figures_and_says_when_they_were_counted(
+    client, authority, local_leader, monkeypatch
+):
+    monkeypatch.setattr(reads, "LARGE_PLAN_ACTIONS", 2)
+    client.force_login(local_leader)
+    with freeze_time(NOW) as clock:
+        late = _action(authority, due_date=TODAY - dt.timedelta(days=5))
+        _action(authority, due_date=TODAY - dt.timedelta(days=3))
+        assert _headline(client, authority)[0] == 2
+
+        clock.tick(dt.timedelta(minutes=2))
+        _record_delivered(late)
+        count, html = _headline(client, authority)
+        assert count == 2, "reused, not recounted"
+        said = re.search(r'id="figures-counted-at">(.*?)</p>', html, re.S).group(1)
+        said = " ".join(said.split())
+        assert "counted at 12:00 (2 minutes ago): changes made since then are not in them" in said
+        # The list behind the count is live, and the page says so.
+        assert "lists of overdue and stale actions, are as they are now" in said
+
+        clock.tick(dt.timedelta(minutes=4))
+        count, html = _headline(client, authority)
+        assert count == 1, "recounted once five minutes had passed"
+        assert 'id="figures-counted-at"' not in html
+
+
+@freeze_time(NOW)
+def test_with_no_cache_time_the_figures_are_counted_every_time(
+    client, authority, local_leader, settings, monkeypatch
+):
+    settings.DASHBOARD_FIGURES_CACHE_SECONDS = 0
+    monkeypatch.setattr(reads, "LARGE_PLAN_ACTIONS", 1)
+    client.force_login(local_leader)
+    late = _action(authority, due_date=TODAY - dt.timedelta(days=5))
+    assert _headline(client, authority)[0] == 1
+    Action.objects.filter(pk=late.pk).update(delivery_status=Action.DeliveryStatus.DELIVERED)
+    assert _headline(client, authority)[0] == 0
+
+
+@freeze_time(NOW)
+def test_many_measures_show_those_furthest_from_target_and_all_on_asking(
+    client, authority, local_leader, monkeypatch
+):
+    from improvement.views import dashboard as dashboard_view
+
+    monkeypatch.setattr(dashboard_view, "MEASURES_SHOWN", 2)
+    owner = OwnerFactory(authority=authority)
+    # Higher is better, baseline 50, target 80.
+    for name, latest in (("On target", 85), ("Worse", 40), ("Better", 60), ("Empty", None)):
+        measure = MeasureFactory(
+            authority=authority,
+            name=name,
+            baseline_value=Decimal(50),
+            target_value=Decimal(80),
+            direction=Measure.Direction.HIGHER_IS_BETTER,
+        )
+        if latest is not None:
+            MeasureValueFactory(measure=measure, value=Decimal(latest), recorded_by=owner)
+    client.force_login(local_leader)
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+
+    def names(response) -> list[str]:
+        outcomes = response.content.decode().split('id="outcomes"')[1].split("</section>")[0]
+        return re.findall(r'measure-detail[^"]*">|/measures/\d+/">([^<]+)</a>', outcomes)
+
+    cut = client.get(url)
+    assert [n for n in names(cut) if n] == ["Worse", "Better"]
+    assert "The 2 of 4 measures furthest from target are shown" in cut.content.decode()
+    everything = client.get(url, {"measures": "all"})
+    assert [n for n in names(everything) if n] == ["Better", "Empty", "On target", "Worse"]
+    assert 'id="measures-cut"' not in everything.content.decode()

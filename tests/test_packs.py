@@ -356,7 +356,7 @@ def test_draft_page_queries_do_not_grow_with_the_plan(
 ):
     bulk_actions(size, area=plan.area, owner=plan.owner)
     client.force_login(plan.leader)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(18):
         page = client.get(url("pack-draft", plan.home.pk), {"board_date": "10/12/2026"})
     assert page.status_code == 200
 

@@ -263,6 +263,10 @@ CACHES = {
 SESSION_ENGINE = env("SESSION_ENGINE", default="django.contrib.sessions.backends.db")
 # How long the national overview's action figures are cached (seconds; 0 counts every time).
 NATIONAL_OVERVIEW_CACHE_SECONDS = env.int("NATIONAL_OVERVIEW_CACHE_SECONDS", default=300)
+# How long an authority dashboard's counts may be reused (seconds; 0 counts every time). They are
+# recounted sooner whenever one of its actions changes, unless the plan is very large
+# (improvement.selectors.dashboard.LARGE_PLAN_ACTIONS), when the page says when they were counted.
+DASHBOARD_FIGURES_CACHE_SECONDS = env.int("DASHBOARD_FIGURES_CACHE_SECONDS", default=300)
 
 # Security headers. HTTPS settings are on whenever DEBUG is off, behind a TLS-terminating proxy.
 SECURE_CONTENT_TYPE_NOSNIFF = True

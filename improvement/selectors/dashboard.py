@@ -9,6 +9,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache as shared_cache
 from django.db.models import (
     Count,
     Exists,
@@ -48,7 +50,16 @@ AreaFindings = ImprovementArea.supporting_findings.through
 def dashboard_action_counts(
     *, authority: Authority, today: dt.date, now: dt.datetime
 ) -> dict[str, int]:
-    """Every headline count of the authority's plan in one aggregate query."""
+    """Every headline count of the authority's plan: one aggregate query over the actions, and
+    one over the deadline requests awaiting a decision."""
+    counts = _action_counts(authority=authority, today=today, now=now)
+    counts["pending_deadline_changes"] = dashboard_pending_deadline_changes(authority=authority)
+    return counts
+
+
+def _action_counts(*, authority: Authority, today: dt.date, now: dt.datetime) -> dict[str, int]:
+    # Every column read here is in the covering index on the authority (migration 0011, id
+    # included), so PostgreSQL answers without reading the rows.
     counts = {
         "total": Count("pk"),
         "open": Count("pk", filter=~rulebook.closed()),
@@ -64,14 +75,88 @@ def dashboard_action_counts(
         counts[f"rag_{value}"] = Count("pk", filter=Q(rag=value))
     for value in Action.ImpactStatus.values:
         counts[f"impact_{value}"] = Count("pk", filter=Q(impact_status=value))
-    # An action has at most one pending request (a database constraint), so counting actions
-    # with one counts the requests, inside the same aggregate.
-    pending = DueDateChange.objects.filter(
-        action_id=OuterRef("pk"), status=DueDateChange.Status.PENDING
-    )
-    counts["pending_deadline_changes"] = Count("pk", filter=Q(Exists(pending)))
-    result = Action.objects.filter(authority=authority).aggregate(**counts)
+    result = Action.objects.filter(authority=authority).order_by().aggregate(**counts)
     return {key: value or 0 for key, value in result.items()}
+
+
+def dashboard_pending_deadline_changes(*, authority: Authority) -> int:
+    """Deadline requests awaiting a decision: a handful, found through their partial index, so
+    always counted live (an action has at most one pending request: a database constraint)."""
+    return DueDateChange.objects.filter(
+        status=DueDateChange.Status.PENDING, action__authority=authority
+    ).count()
+
+
+# The plan's figures (headline counts and recurring themes) are kept in the shared cache, so a
+# board member's visit does not recount a large plan. They are recounted whenever an action of
+# the authority has changed since (the latest `updated_at`, one index probe), and at the latest
+# after DASHBOARD_FIGURES_CACHE_SECONDS, when states that move with time alone (stale, overdue at
+# midnight) and theme tags are caught up. A plan of LARGE_PLAN_ACTIONS or more is recounted only
+# on that timer, and the page then says when its figures were counted and that later changes are
+# not yet in them.
+FIGURES_CACHE_KEY = "dashboard-figures:v1"
+LARGE_PLAN_ACTIONS = 10_000
+
+
+def figures_cache_seconds() -> int:
+    return getattr(settings, "DASHBOARD_FIGURES_CACHE_SECONDS", 300)
+
+
+@dataclass
+class PlanFigures:
+    counts: dict[str, int]
+    themes: list[RecurringTheme]
+    counted_at: dt.datetime
+    # True when the figures were counted before the authority's latest change (a large plan).
+    behind_changes: bool = False
+    from_cache: bool = False
+
+
+def _latest_change(authority: Authority) -> dt.datetime | None:
+    return (
+        Action.objects.filter(authority=authority)
+        .order_by("-updated_at")
+        .values_list("updated_at", flat=True)
+        .first()
+    )
+
+
+def dashboard_figures(
+    *, authority: Authority, inspections: list[Inspection], today: dt.date, now: dt.datetime
+) -> PlanFigures:
+    """The headline counts and recurring themes, from the cache while still true (see above);
+    the deadline requests to decide are counted live every time."""
+    changed = _latest_change(authority)
+    key = f"{FIGURES_CACHE_KEY}:{authority.pk}:{today.isoformat()}"
+    seconds = figures_cache_seconds()
+    cached = shared_cache.get(key) if seconds else None
+    figures: PlanFigures | None = None
+    if cached is not None:
+        counted_at, counted_change, counts, theme_rows = cached
+        fresh = now - counted_at < dt.timedelta(seconds=seconds)
+        large = counts["total"] >= LARGE_PLAN_ACTIONS
+        if fresh and (counted_change == changed or large):
+            figures = PlanFigures(
+                counts=dict(counts),
+                themes=_recurring_from_rows(theme_rows, inspections),
+                counted_at=counted_at,
+                behind_changes=counted_change != changed,
+                from_cache=True,
+            )
+    if figures is None:
+        counts = _action_counts(authority=authority, today=today, now=now)
+        theme_rows = _recurring_theme_rows(authority=authority)
+        if seconds:
+            shared_cache.set(key, (now, changed, counts, theme_rows), seconds)
+        figures = PlanFigures(
+            counts=counts,
+            themes=_recurring_from_rows(theme_rows, inspections),
+            counted_at=now,
+        )
+    figures.counts["pending_deadline_changes"] = dashboard_pending_deadline_changes(
+        authority=authority
+    )
+    return figures
 
 
 def dashboard_overdue_actions(
@@ -261,10 +346,11 @@ def _themes_with_counts(*, authority: Authority, theme_ids: list[int]) -> list[T
     return list(Theme.objects.raw(sql, params))
 
 
-def dashboard_recurring_themes(
-    *, authority: Authority, inspections: list[Inspection], minimum: int = 2
-) -> list[RecurringTheme]:
-    """Themes raised by at least `minimum` inspections, most recurrent first (two queries)."""
+def _recurring_theme_rows(
+    *, authority: Authority, minimum: int = 2
+) -> list[tuple[Theme, tuple[int, ...], int, int]]:
+    """(theme, ids of the inspections raising it, actions, open actions) for each theme raised
+    by at least `minimum` inspections (two queries); plain values, so that they can be cached."""
     finding_pairs = (
         Finding.themes.through.objects.filter(finding__inspection__authority=authority)
         .values_list("theme_id", "finding__inspection_id")
@@ -286,21 +372,37 @@ def dashboard_recurring_themes(
     if not recurring:
         return []
     themes = _themes_with_counts(authority=authority, theme_ids=sorted(recurring))
+    return [
+        (theme, tuple(sorted(recurring[theme.pk])), theme.actions_count, theme.open_actions)
+        for theme in themes
+    ]
+
+
+def _recurring_from_rows(rows, inspections: list[Inspection]) -> list[RecurringTheme]:
+    """Most recurrent first; `inspections` (oldest first) supplies the inspections by id."""
     order = {i.pk: position for position, i in enumerate(inspections)}
     by_pk = {i.pk: i for i in inspections}
     result = [
         RecurringTheme(
             theme=theme,
             inspections=sorted(
-                (by_pk[pk] for pk in recurring[theme.pk] if pk in by_pk), key=lambda i: order[i.pk]
+                (by_pk[pk] for pk in inspection_ids if pk in by_pk), key=lambda i: order[i.pk]
             ),
-            actions=theme.actions_count,
-            open_actions=theme.open_actions,
+            actions=actions,
+            open_actions=open_actions,
         )
-        for theme in themes
+        for theme, inspection_ids, actions, open_actions in rows
     ]
     result.sort(key=lambda r: (-len(r.inspections), r.theme.name))
     return result
+
+
+def dashboard_recurring_themes(
+    *, authority: Authority, inspections: list[Inspection], minimum: int = 2
+) -> list[RecurringTheme]:
+    """Themes raised by at least `minimum` inspections, most recurrent first (two queries)."""
+    rows = _recurring_theme_rows(authority=authority, minimum=minimum)
+    return _recurring_from_rows(rows, inspections)
 
 
 @dataclass
@@ -358,3 +460,20 @@ def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
         MeasureProgress(measure=m, latest_value=m.latest_value, latest_on=m.latest_on)
         for m in measures.order_by("name")
     ]
+
+
+def _attention_rank(progress: MeasureProgress) -> int:
+    if not progress.has_value:
+        return 2
+    if progress.on_target:
+        return 3
+    return 1 if progress.improving else 0
+
+
+def measures_needing_attention(
+    measures: list[MeasureProgress], *, limit: int
+) -> list[MeasureProgress]:
+    """The `limit` measures furthest from where they should be: not improving first, then
+    improving but short of target, then those with no value yet, then those on target."""
+    ranked = sorted(measures, key=lambda p: (_attention_rank(p), p.percent_of_way, p.measure.name))
+    return ranked[:limit]

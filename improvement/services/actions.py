@@ -241,7 +241,9 @@ def _append_note(
         # The owner (or their team lead) has acted on the send-back.
         changes["sent_back_at"] = None
     if changes:
-        # One UPDATE, no version bump and no history row: a note is its own record.
+        # One UPDATE, no version bump and no history row: a note is its own record. updated_at
+        # moves, so that the dashboard's cached figures (stale) are recounted.
+        changes["updated_at"] = timezone.now()
         Action.objects.filter(pk=action.pk).update(**changes)
         for field, value in changes.items():
             setattr(action, field, value)

@@ -125,6 +125,32 @@ def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> li
     return rows
 
 
+# A board reads a handful of measures; a plan with hundreds shows those furthest from target,
+# and the rest on asking (?measures=all).
+MEASURES_SHOWN = 20
+# The judgement history shows the latest inspections (the inspections page has them all), and
+# each recurring theme the latest inspections that raised it, with how many before.
+HISTORY_SHOWN = 8
+RAISED_BY_SHOWN = 5
+
+
+def _measures_context(request: HttpRequest, authority: Authority, link: ActionLinks) -> dict:
+    measures = reads.dashboard_measures(authority=authority)
+    show_all = request.GET.get("measures") == "all" or len(measures) <= MEASURES_SHOWN
+    shown = (
+        measures if show_all else reads.measures_needing_attention(measures, limit=MEASURES_SHOWN)
+    )
+    return {
+        "measures": _measure_rows(shown),
+        "measures_total": len(measures),
+        "measures_cut": not show_all,
+        "measures_all_href": (
+            reverse("improvement:dashboard-authority", args=[authority.pk])
+            + "?measures=all#outcomes"
+        ),
+    }
+
+
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     """An authority's users go to their dashboard; national and regional users to the overview."""
@@ -148,8 +174,11 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate(now)
     link = ActionLinks(authority)
 
-    counts = reads.dashboard_action_counts(authority=authority, today=today, now=now)
     inspections = reads.dashboard_inspections(authority=authority)
+    figures = reads.dashboard_figures(
+        authority=authority, inspections=inspections, today=today, now=now
+    )
+    counts = figures.counts
     plan_clock = _clock(inspections, today)
 
     headline = [
@@ -217,13 +246,21 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "latest_inspection": inspections[-1] if inspections else None,
         "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.live_inspections(inspections)),
         "live_plan_rule": reads.LIVE_PLAN_RULE,
-        "measures": _measure_rows(reads.dashboard_measures(authority=authority)),
+        **_measures_context(request, authority, link),
         "themes": [
-            {"item": item, "href": link(theme=item.theme.slug)}
-            for item in reads.dashboard_recurring_themes(
-                authority=authority, inspections=inspections
-            )
+            {
+                "item": item,
+                "href": link(theme=item.theme.slug),
+                "recent": item.inspections[-RAISED_BY_SHOWN:],
+                "earlier": max(0, len(item.inspections) - RAISED_BY_SHOWN),
+            }
+            for item in figures.themes
         ],
+        "history": inspections[-HISTORY_SHOWN:],
+        "history_cut": len(inspections) > HISTORY_SHOWN,
+        "inspections_href": reverse("improvement:inspection-list"),
+        "figures": figures,
+        "figures_refresh_minutes": max(1, reads.figures_cache_seconds() // 60),
         "clock_inspection": plan_clock["inspection"],
         "clock": plan_clock["clock"],
         "monitoring": plan_clock["monitoring"],
