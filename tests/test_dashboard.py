@@ -861,3 +861,31 @@ def test_many_measures_show_those_furthest_from_target_and_all_on_asking(
     everything = client.get(url, {"measures": "all"})
     assert [n for n in names(everything) if n] == ["Better", "Empty", "On target", "Worse"]
     assert 'id="measures-cut"' not in everything.content.decode()
+
+
+def test_large_plans_are_counted_ahead_of_their_readers(
+    client, authority, local_leader, monkeypatch
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.setattr(reads, "LARGE_PLAN_ACTIONS", 2)
+    small = AuthorityFactory(name="Small")
+    _action(small, due_date=TODAY - dt.timedelta(days=5))
+    with freeze_time(NOW) as clock:
+        for days in (5, 3):
+            _action(authority, due_date=TODAY - dt.timedelta(days=days))
+        out = StringIO()
+        call_command("count_large_plans", stdout=out)
+        assert out.getvalue().splitlines() == [
+            "Knowsley: 2 actions counted",
+            "1 large plan counted.",
+        ]
+
+        clock.tick(dt.timedelta(minutes=1))
+        client.force_login(local_leader)
+        count, html = _headline(client, authority)
+    assert count == 2
+    said = " ".join(re.search(r'id="figures-counted-at">(.*?)</p>', html, re.S).group(1).split())
+    assert "counted at 12:00 (1 minute ago)" in said

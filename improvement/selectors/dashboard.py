@@ -121,13 +121,40 @@ def _latest_change(authority: Authority) -> dt.datetime | None:
     )
 
 
+def _figures_key(authority_id: int, today: dt.date) -> str:
+    return f"{FIGURES_CACHE_KEY}:{authority_id}:{today.isoformat()}"
+
+
+def count_large_plans(*, today: dt.date, now: dt.datetime) -> list[tuple[Authority, int]]:
+    """Count again, and cache, the figures of every plan of LARGE_PLAN_ACTIONS or more, so that
+    no leader waits for them (manage.py count_large_plans, from cron every few minutes).
+    Returns each such authority with its number of actions."""
+    seconds = figures_cache_seconds()
+    large = (
+        Authority.objects.annotate(actions_count=Count("actions"))
+        .filter(actions_count__gte=LARGE_PLAN_ACTIONS)
+        .order_by("name")
+    )
+    counted = []
+    for authority in large:
+        changed = _latest_change(authority)
+        counts = _action_counts(authority=authority, today=today, now=now)
+        theme_rows = _recurring_theme_rows(authority=authority)
+        if seconds:
+            shared_cache.set(
+                _figures_key(authority.pk, today), (now, changed, counts, theme_rows), seconds
+            )
+        counted.append((authority, counts["total"]))
+    return counted
+
+
 def dashboard_figures(
     *, authority: Authority, inspections: list[Inspection], today: dt.date, now: dt.datetime
 ) -> PlanFigures:
     """The headline counts and recurring themes, from the cache while still true (see above);
     the deadline requests to decide are counted live every time."""
     changed = _latest_change(authority)
-    key = f"{FIGURES_CACHE_KEY}:{authority.pk}:{today.isoformat()}"
+    key = _figures_key(authority.pk, today)
     seconds = figures_cache_seconds()
     cached = shared_cache.get(key) if seconds else None
     figures: PlanFigures | None = None
@@ -318,18 +345,18 @@ SELECT th.*, COALESCE(c.actions, 0) AS actions_count, COALESCE(c.open, 0) AS ope
 FROM improvement_theme th
 LEFT JOIN (
     SELECT pairs.theme_id, COUNT(*) AS actions,
-           COUNT(*) FILTER (WHERE a.impact_status = %s) AS open
+           COUNT(*) FILTER (WHERE pairs.impact_status = %s) AS open
     FROM (
-        SELECT t.theme_id, t.action_id FROM improvement_action_themes t
-        WHERE t.theme_id IN ({themes})
+        SELECT t.theme_id, a.id, a.impact_status FROM improvement_action a
+        JOIN improvement_action_themes t ON t.action_id = a.id
+        WHERE a.authority_id = %s AND t.theme_id IN ({themes})
         UNION
-        SELECT it.theme_id, aa.action_id FROM improvement_improvementarea_themes it
-        JOIN improvement_action_improvement_areas aa
-          ON aa.improvementarea_id = it.improvementarea_id
-        WHERE it.theme_id IN ({themes})
+        SELECT it.theme_id, a.id, a.impact_status FROM improvement_action a
+        JOIN improvement_action_improvement_areas aa ON aa.action_id = a.id
+        JOIN improvement_improvementarea_themes it
+          ON it.improvementarea_id = aa.improvementarea_id
+        WHERE a.authority_id = %s AND it.theme_id IN ({themes})
     ) pairs
-    JOIN improvement_action a ON a.id = pairs.action_id
-    WHERE a.authority_id = %s
     GROUP BY pairs.theme_id
 ) c ON c.theme_id = th.id
 WHERE th.id IN ({themes})
@@ -342,7 +369,16 @@ def _themes_with_counts(*, authority: Authority, theme_ids: list[int]) -> list[T
     placeholders = ", ".join(["%s"] * len(theme_ids))
     # Fixed SQL: only placeholders are formatted in; every value travels as a parameter.
     sql = _THEMES_WITH_COUNTS.format(themes=placeholders)
-    params = [rulebook.NOT_ASSESSED, *theme_ids, *theme_ids, authority.pk, *theme_ids]
+    # The authority is named inside each side of the UNION, so that only its own actions are
+    # paired (outside it, PostgreSQL pairs every authority's actions before filtering).
+    params = [
+        rulebook.NOT_ASSESSED,
+        authority.pk,
+        *theme_ids,
+        authority.pk,
+        *theme_ids,
+        *theme_ids,
+    ]
     return list(Theme.objects.raw(sql, params))
 
 
