@@ -1,9 +1,9 @@
 """The action list as a spreadsheet: CSV or XLSX, streamed, with the columns a council's plan uses.
 
 The rows are whatever the action list shows for the same query string (its FilterSet, over the
-user's scope), read as plain values through a server-side cursor in chunks, with a fixed number
-of queries per chunk, so 100,000 actions export in bounded memory. The plan-import reads these
-same columns back (services/plan_import.py).
+user's scope): their ids in order first, then the rows as plain values in chunks of ids, with a
+fixed number of queries per chunk, so 100,000 actions export in bounded memory. The plan-import
+reads these same columns back (services/plan_import.py).
 """
 
 from __future__ import annotations
@@ -11,16 +11,27 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import tempfile
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db import connection
+from django.db.models import F, Lookup, OuterRef, Q, QuerySet, Subquery
 
-from improvement.models import Action, Measure, MeasureValue, ProgressNote
+from improvement.models import (
+    Action,
+    ImprovementArea,
+    Measure,
+    MeasureValue,
+    ProgressNote,
+    User,
+)
 
 CHUNK_SIZE = 2000
+# Ids read per round trip: 8 bytes each, so large batches cost little.
+ID_FETCH_SIZE = 20_000
 
 # (heading, kind): the kind says how XLSX writes the cell.
 COLUMNS: list[tuple[str, str]] = [
@@ -75,10 +86,7 @@ def _rows_query(queryset: QuerySet[Action]) -> QuerySet:
         "authority__name",
         "reference",
         "title",
-        "owner__first_name",
-        "owner__last_name",
-        "owner__username",
-        "owner__email",
+        "owner_id",
         "team__name",
         "start_date",
         "original_due_date",
@@ -92,12 +100,74 @@ def _rows_query(queryset: QuerySet[Action]) -> QuerySet:
     )
 
 
+class _AnyOf(Lookup):
+    """column = ANY(array) on PostgreSQL: one parameter for a chunk of ids, written as an array
+    literal in one join (psycopg's list adapter, like IN's thousands of parameters, costs more
+    client time than the query)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_db_prep_lookup(self, value, connection):
+        return ("%s::bigint[]", ["{" + ",".join(str(int(pk)) for pk in value) + "}"])
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def _among(field: str, ids: list[int]) -> Lookup | Q:
+    """`field` is one of the ids: one array on PostgreSQL, IN elsewhere."""
+    if connection.vendor == "postgresql":
+        return _AnyOf(F(field), ids)
+    return Q(**{f"{field}__in": ids})
+
+
+def _by_ids(ids: list[int]) -> QuerySet[Action]:
+    return Action.objects.filter(_among("pk", ids)).order_by()
+
+
+def _ordered_ids(queryset: QuerySet[Action]) -> array:
+    """The ids of the export in its order: one narrow query an index serves, 8 bytes an action.
+
+    Read through a server-side cursor on PostgreSQL, so 1,000,000 ids never sit in the driver.
+    """
+    ids = array("q")
+    ids.extend(queryset.values_list("pk", flat=True).iterator(chunk_size=ID_FETCH_SIZE))
+    return ids
+
+
+def _owners_of(owner_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """One query: each owner's name and email, by primary key.
+
+    Apart from the rows, because joined PostgreSQL hashes the whole user table for every chunk.
+    """
+    owners = User.objects.filter(_among("pk", list(owner_ids))).order_by()
+    return {
+        pk: (f"{first} {last}".strip() or username, email)
+        for pk, first, last, username, email in owners.values_list(
+            "pk", "first_name", "last_name", "username", "email"
+        )
+    }
+
+
 def _areas_of(action_ids: list[int]) -> dict[int, list[str]]:
-    """One query: each action's improvement areas, by number."""
+    """One query: each action's improvement areas, by number.
+
+    Each area is read by its primary key (subqueries, not a join): joined, PostgreSQL hashes the
+    whole area table for every chunk.
+    """
+    area = ImprovementArea.objects.filter(pk=OuterRef("improvementarea_id")).order_by()
     links = (
-        Action.improvement_areas.through.objects.filter(action_id__in=action_ids)
-        .order_by("improvementarea__inspection_id", "improvementarea__position")
-        .values_list("action_id", "improvementarea__position", "improvementarea__text")
+        Action.improvement_areas.through.objects.filter(_among("action_id", action_ids))
+        .annotate(
+            area_inspection=Subquery(area.values("inspection_id")),
+            area_position=Subquery(area.values("position")),
+            area_text=Subquery(area.values("text")),
+        )
+        .order_by("area_inspection", "area_position")
+        .values_list("action_id", "area_position", "area_text")
     )
     found: dict[int, list[str]] = defaultdict(list)
     for action_id, position, text in links:
@@ -111,7 +181,7 @@ def _measures_of(action_ids: list[int]) -> dict[int, list[str]]:
         "-recorded_on", "-pk"
     )
     links = (
-        Measure.actions.through.objects.filter(action_id__in=action_ids)
+        Measure.actions.through.objects.filter(_among("action_id", action_ids))
         .annotate(
             latest_value=Subquery(latest.values("value")[:1]),
             latest_on=Subquery(latest.values("recorded_on")[:1]),
@@ -131,39 +201,35 @@ def _measures_of(action_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _chunks(iterable: Iterable, size: int) -> Iterator[list]:
-    chunk = []
-    for item in iterable:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def export_rows(queryset: QuerySet[Action], *, chunk_size: int | None = None) -> Iterator[list]:
     """Each action as a list of cells in COLUMNS order (text neutralised, dates as dates).
 
-    One query for the rows (a server-side cursor on PostgreSQL) plus two per chunk.
+    One query for the ordered ids, then three per chunk of ids (the rows, their areas, their
+    measures), each reading its chunk by primary key. No cursor stays open while the response
+    streams: on PostgreSQL an open cursor outside a transaction is a WITH HOLD cursor, which
+    computes the whole export (every row's latest note) before the first byte goes out.
     """
     chunk_size = chunk_size or CHUNK_SIZE
-    rows = _rows_query(queryset).iterator(chunk_size=chunk_size)
-    for chunk in _chunks(rows, chunk_size):
-        ids = [row[0] for row in chunk]
-        areas, measures = _areas_of(ids), _measures_of(ids)
-        for row in chunk:
+    ids = _ordered_ids(queryset)
+    for start in range(0, len(ids), chunk_size):
+        chunk = ids[start : start + chunk_size].tolist()
+        # By primary key alone: the ids already passed the scope and the filters, and repeating
+        # them makes PostgreSQL intersect the chunk with the whole authority's index.
+        found = {row[0]: row for row in _rows_query(_by_ids(chunk))}
+        owners = _owners_of({row[4] for row in found.values()})
+        areas, measures = _areas_of(chunk), _measures_of(chunk)
+        for pk in chunk:
+            row = found.get(pk)
+            if row is None:
+                continue
             (
-                pk,
+                _,
                 authority,
                 reference,
                 title,
-                first,
-                last,
-                username,
-                email,
+                owner_id,
                 team,
-                start,
+                start_date,
                 original_due,
                 due,
                 status,
@@ -173,7 +239,7 @@ def export_rows(queryset: QuerySet[Action], *, chunk_size: int | None = None) ->
                 note_at,
                 success,
             ) = row
-            owner = f"{first} {last}".strip() or username
+            owner, email = owners[owner_id]
             note_date = note_at.date() if isinstance(note_at, dt.datetime) else note_at
             yield [
                 neutralise(authority),
@@ -183,7 +249,7 @@ def export_rows(queryset: QuerySet[Action], *, chunk_size: int | None = None) ->
                 neutralise(owner),
                 neutralise(email),
                 neutralise(team or ""),
-                start,
+                start_date,
                 original_due,
                 due,
                 _STATUS.get(status, status),

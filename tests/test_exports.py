@@ -170,10 +170,55 @@ def test_export_queries_per_chunk_are_fixed(
     area = ImprovementAreaFactory(inspection__authority=plan["home"], position=9)
     bulk_actions(size, area=area, owner=plan["leader"])
     client.force_login(plan["leader"])
-    # Chunks of 10: session, user and role for the request; 1 query for the rows, then 2 per
-    # chunk (areas, measures); the filter's option lists are never rendered.
+    # Chunks of 10: session, user and role for the request; 1 query for the ordered ids, then 4
+    # per chunk (rows, owners, areas, measures); the filter's option lists are never rendered.
     chunks = -(-(size + 2) // 10)
     monkeypatch.setattr(exports, "CHUNK_SIZE", 10)
-    with django_assert_num_queries(3 + 1 + 2 * chunks):
+    with django_assert_num_queries(3 + 1 + 4 * chunks):
         rows = read_csv(client.get(CSV_URL))
     assert len(rows) == size + 2
+
+
+@freeze_time(TODAY)
+def test_chunks_keep_the_list_order_and_each_rows_own_cells(client, plan, monkeypatch):
+    """Rows are read by id a chunk at a time: the sort still holds across chunks, and each row
+    keeps its own owner, areas and measures."""
+    area = ImprovementAreaFactory(inspection__authority=plan["home"], position=7, text="Voice.")
+    other = OwnerFactory(username="kim", first_name="Kim", last_name="Other")
+    bulk_actions(
+        12,
+        area=area,
+        owner=other,
+        due_date=lambda i: TODAY + dt.timedelta(days=(i * 7) % 12),
+    )
+    monkeypatch.setattr(exports, "CHUNK_SIZE", 5)
+    client.force_login(plan["leader"])
+    for sort in ("-due_date", "title", "owner"):
+        rows = read_csv(client.get(CSV_URL, {"sort": sort}))
+        listed = list(
+            exports.Action.objects.filter(authority=plan["home"])
+            .order_by(
+                *{
+                    "-due_date": ["-due_date", "-pk"],
+                    "title": ["title", "pk"],
+                    "owner": ["owner__last_name", "owner__first_name", "owner__username", "pk"],
+                }[sort]
+            )
+            .values_list("reference", flat=True)
+        )
+        assert [r["Reference"] for r in rows] == listed
+    by_reference = {r["Reference"]: r for r in rows}
+    assert by_reference["1.2"]["Owner"] == "Sam Owner"
+    assert by_reference["1.2"]["Latest measure value"] == "Plans up to date: 61.5 (01/12/2026)"
+    bulk = [r for r in rows if r["Reference"].startswith("B.")]
+    assert {r["Owner"] for r in bulk} == {"Kim Other"}
+    assert {r["Improvement area"] for r in bulk} == {"7. Voice."}
+    assert {r["Latest measure value"] for r in bulk} == {""}
+
+
+def test_an_action_gone_between_the_ids_and_its_chunk_is_left_out(plan, monkeypatch):
+    ids = exports._ordered_ids(Action.objects.filter(authority=plan["home"]).order_by("pk"))
+    Action.objects.filter(pk=plan["red"].pk).delete()
+    monkeypatch.setattr(exports, "_ordered_ids", lambda queryset: ids)
+    rows = list(exports.export_rows(Action.objects.none()))
+    assert [row[1] for row in rows] == ["1.2"]
