@@ -12,11 +12,22 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import ClassVar
 
-from django.db.models import BooleanField, Case, ExpressionWrapper, Q, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import LessThan
+from django.utils import timezone
 
-from improvement.models import Action
+from improvement.models import Action, BoardMeeting, ProgressNote
 
 # Thresholds, each stated once.
 STALE_AFTER_DAYS = 30
@@ -74,6 +85,28 @@ def awaiting_sign_off() -> Q:
 def sent_back() -> Q:
     """Returned by a senior leader, and the owner has not yet acted on it."""
     return Q(sent_back_at__isnull=False) & not_closed()
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day`, in the project's time zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def round_window(meeting: BoardMeeting) -> tuple[dt.datetime, dt.datetime]:
+    """A board meeting's update round: from the start of the day it opens to the end of the
+    meeting day."""
+    return start_of(meeting.round_opens_on), start_of(meeting.meets_on + dt.timedelta(days=1))
+
+
+def updated_in_round(meeting: BoardMeeting) -> Exists:
+    """A progress note was written on the action during the meeting's round. The round's
+    coverage counts it, and owners' reminders stop asking once it is there."""
+    opens, closes = round_window(meeting)
+    return Exists(
+        ProgressNote.objects.filter(
+            action=OuterRef("pk"), created_at__gte=opens, created_at__lt=closes
+        )
+    )
 
 
 def last_update():

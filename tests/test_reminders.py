@@ -19,7 +19,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from improvement import notifications, services
-from improvement.models import Action, BoardMeeting, SentNotification
+from improvement.models import Action, BoardMeeting, ProgressNote, SentNotification
 from improvement.selectors import reminders as reminder_reads
 from tests.factories import (
     ActionFactory,
@@ -51,11 +51,16 @@ def _action(area, owner, *, due: dt.date, last_note: dt.date | None = None, **fi
         due_date=due,
         **fields,
     )
-    # Created long ago, so that only last_note_at decides whether it is stale.
+    # Created long ago, so that only its last note decides whether it is stale; the note is
+    # really there, as the services keep last_note_at to the latest note.
     Action.objects.filter(pk=action.pk).update(
         created_at=_at(dt.date(2026, 6, 1)),
         last_note_at=_at(last_note) if last_note else None,
     )
+    if last_note:
+        ProgressNote.objects.bulk_create(
+            [ProgressNote(action=action, author=owner, text="Progress.", created_at=_at(last_note))]
+        )
     action.refresh_from_db()
     return action
 

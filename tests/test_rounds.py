@@ -175,6 +175,44 @@ def test_round_coverage_counts_people_and_actions(authority, area, leader):
     assert coverage.percent_updated == 33
 
 
+def test_reminders_ask_exactly_the_actions_the_coverage_counts_as_outstanding(
+    authority, area, leader
+):
+    """One definition of "updated in the round" (rulebook.updated_in_round) for both."""
+    from improvement.selectors.reminders import ROUND, owner_reminders
+
+    meeting = BoardMeeting.objects.create(
+        authority=authority,
+        meets_on=dt.date(2026, 12, 17),
+        updates_due_on=dt.date(2026, 12, 9),
+        round_opens_on=dt.date(2026, 12, 1),
+    )
+    owner = OwnerFactory(username="owner", authority=authority)
+    actions = {
+        day: ActionFactory(
+            authority=authority,
+            owner=owner,
+            improvement_areas=[area],
+            due_date=dt.date(2027, 6, 1),
+        )
+        for day in (dt.date(2026, 11, 30), dt.date(2026, 12, 1), dt.date(2026, 12, 4), None)
+    }
+    for day, action in actions.items():
+        if day is not None:
+            services.action_record_progress(
+                action=action, by=owner, expected_version=action.version, text="x", at=_at(day)
+            )
+
+    with freeze_time(_at(dt.date(2026, 12, 7))):
+        coverage = round_coverage(authority, meeting)
+        reminders = list(
+            owner_reminders(today=dt.date(2026, 12, 7), now=timezone.now(), exclude_sent=False)
+        )
+    asked = {item.action for r in reminders for item in r.sections.get(ROUND, [])}
+    outstanding = {a for row in coverage.not_updated for a in row.outstanding}
+    assert asked == outstanding == {actions[dt.date(2026, 11, 30)], actions[None]}
+
+
 def test_the_current_round_is_the_next_meeting_once_it_opens(authority):
     meeting = BoardMeeting.objects.create(
         authority=authority,

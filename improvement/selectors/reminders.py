@@ -34,7 +34,7 @@ from improvement.models import (
     SentNotification,
     User,
 )
-from improvement.selectors.rounds import current_rounds, start_of
+from improvement.selectors.rounds import current_rounds
 
 # Owners' sections, most urgent first: an action is listed once, under the first that applies.
 OVERDUE = "overdue"
@@ -114,13 +114,11 @@ class OwnerReminder:
 
 
 def _round_condition(rounds: dict[int, BoardMeeting]) -> Q:
-    """Open actions of an authority with a running round and no note since it opened."""
+    """Open actions of an authority with a running round, not yet updated in it (the rulebook's
+    updated_in_round, which the round's coverage counts too)."""
     condition = Q(pk__in=[])
     for authority_id, meeting in rounds.items():
-        opened = start_of(meeting.round_opens_on)
-        condition |= Q(authority_id=authority_id) & (
-            Q(last_note_at__isnull=True) | Q(last_note_at__lt=opened)
-        )
+        condition |= Q(authority_id=authority_id) & ~Q(rulebook.updated_in_round(meeting))
     return condition & rulebook.not_closed()
 
 

@@ -10,16 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from improvement import rulebook, scope
-from improvement.models import Action, Authority, BoardMeeting, ProgressNote, User
+from improvement.models import Action, Authority, BoardMeeting, User
 
-
-def start_of(day: dt.date) -> dt.datetime:
-    """Midnight at the start of `day`, in the project's time zone."""
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+# Kept here for callers; the rulebook defines the round's window.
+start_of = rulebook.start_of
 
 
 def meetings_for(*, user: User, authority: Authority) -> QuerySet[BoardMeeting]:
@@ -88,15 +85,10 @@ class RoundCoverage:
 
 def round_coverage(authority: Authority | int, meeting: BoardMeeting) -> RoundCoverage:
     """The coverage of the meeting's round, in one query whatever the size of the plan."""
-    opened = start_of(meeting.round_opens_on)
-    closes = start_of(meeting.meets_on + dt.timedelta(days=1))
-    noted = ProgressNote.objects.filter(
-        action=OuterRef("pk"), created_at__gte=opened, created_at__lt=closes
-    )
     actions = (
         Action.objects.filter(rulebook.not_closed(), authority=authority)
         .select_related("owner")
-        .annotate(updated_in_round=Exists(noted))
+        .annotate(updated_in_round=rulebook.updated_in_round(meeting))
         .order_by("owner__last_name", "owner__first_name", "owner_id", "due_date", "pk")
     )
     by_owner: dict[int, tuple[User, list[Action], list[Action]]] = {}
