@@ -782,6 +782,41 @@ class ActionAdminForm(ServiceErrorsForm):
         super()._post_clean()
 
 
+# The action changelist's filters by authority and team. Django's RelatedOnlyFieldListFilter
+# finds its choices with SELECT DISTINCT over every action in reach (a million rows nationally);
+# these read the authority and team tables, which are small, under the same scope as the rows.
+
+
+class ScopedAuthorityListFilter(admin.RelatedFieldListFilter):
+    """The authorities the user reaches (one for an authority's administrator: then hidden)."""
+
+    def field_choices(self, field, request: HttpRequest, model_admin):
+        return [(a.pk, a.name) for a in scope.authorities_for(request.user).only("pk", "name")]
+
+
+class ScopedTeamListFilter(admin.RelatedFieldListFilter):
+    """The teams of one authority: the user's own, or the one chosen in the authority filter.
+
+    Team names repeat from one authority to the next ("Children in care"), so for a user who
+    reaches many authorities the teams are offered once an authority is chosen (or a team is,
+    from a link), not as hundreds of look-alike names.
+    """
+
+    authority_kwarg = "authority__id__exact"
+
+    def field_choices(self, field, request: HttpRequest, model_admin):
+        teams = scope.restrict(Team.objects.all(), request.user)
+        authority = request.GET.get(self.authority_kwarg, "")
+        if authority.isdigit():
+            teams = teams.filter(authority_id=authority)
+        elif scope.reaches_many(request.user):
+            chosen = self.lookup_val[0] if self.lookup_val else ""
+            if not str(chosen).isdigit():
+                return []
+            teams = teams.filter(authority__in=Team.objects.filter(pk=chosen).values("authority"))
+        return [(t.pk, t.name) for t in teams.order_by("name", "pk").only("pk", "name")]
+
+
 @admin.register(Action)
 class ActionAdmin(ActionAdminPerformance, ScopedAdmin):
     form = ActionAdminForm
@@ -803,12 +838,14 @@ class ActionAdmin(ActionAdminPerformance, ScopedAdmin):
         "impact_status",
         "rag",
         "priority",
-        ("authority", admin.RelatedOnlyFieldListFilter),
-        ("team", admin.RelatedOnlyFieldListFilter),
+        ("authority", ScopedAuthorityListFilter),
+        ("team", ScopedTeamListFilter),
         "themes",
         "is_sample",
     )
     search_fields = ("title", "description", "reference", "owner__username", "owner__last_name")
+    # Facet counts would count every filter choice over every action in reach, on each page.
+    show_facets = admin.ShowFacets.NEVER
     date_hierarchy = "due_date"
     autocomplete_fields = ("owner", "team", "improvement_areas")
     filter_horizontal = ("themes",)

@@ -569,3 +569,43 @@ def test_staff_action_owner_cannot_see_improvement_models(client, parents):
         assert client.get(admin_url(model, "changelist")).status_code == 403, model
     assert client.get(admin_url(Action, "change", parents.action.pk)).status_code == 403
     assert client.get(reverse("admin:app_list", args=["improvement"])).status_code in (403, 404)
+
+
+# The action changelist at scale: how it counts.
+
+
+def test_action_changelist_counts_without_sorting_and_a_search_counts_less(
+    admin_client, parents, monkeypatch
+):
+    """The count leaves the sort to the page; a search stops counting sooner, and says so."""
+    from improvement.admin import ActionAdmin
+
+    monkeypatch.setattr("improvement.admin_perf.SEARCH_COUNT_CAP", 3)
+    monkeypatch.setattr(ActionAdmin, "list_per_page", 2)
+    bulk_actions(5, area=parents.area, owner=parents.user, title=lambda i: f"Audit supervision {i}")
+    url = admin_url(Action, "changelist")
+
+    with CaptureQueriesContext(connection) as queries:
+        listing = admin_client.get(url, {"o": "-9"})
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
+    assert "ORDER BY" not in counts[0].upper()
+    assert listing.context["cl"].result_count == 6  # under the cap: counted exactly
+    assert "6 actions" in listing.content.decode()
+
+    searched = admin_client.get(url, {"q": "supervision"}).context["cl"]
+    assert str(searched.result_count) == "more than 3"
+    assert len(searched.result_list) == 2
+
+
+def test_action_changelist_draws_no_facet_counts(admin_client, parents):
+    """Facets would count every filter choice over every action: asking for them adds nothing."""
+    url = admin_url(Action, "changelist")
+    admin_client.get(url)
+
+    def queries(params) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert admin_client.get(url, params).status_code == 200
+        return len(captured.captured_queries)
+
+    assert queries({"_facets": "True"}) == queries({})

@@ -190,6 +190,45 @@ def test_other_authoritys_records_of_every_kind_are_hidden(w):
         assert client.get(admin_url(model, "change", obj.pk)).status_code == 404, model
 
 
+def _filter_choices(response, title: str) -> list[str] | None:
+    """The choices a changelist filter offers (None when the admin does not show it)."""
+    changelist = response.context["cl"]
+    spec = next((s for s in changelist.filter_specs if s.title == title), None)
+    return None if spec is None else [choice["display"] for choice in spec.choices(changelist)]
+
+
+def test_action_filters_offer_authorities_and_teams_in_reach(w):
+    """The authority and team filters read those tables within the user's reach: an authority's
+    administrator gets their own teams (no authority filter: there is one); a national user
+    gets every authority, and the teams of the one chosen."""
+    AuthorityFactory(name="Wirral")  # no actions yet: still an authority to choose
+    TeamFactory(authority=w.home, name="Front door")  # no actions yet either
+    url = admin_url(Action, "changelist")
+    home = w.client(w.admin)
+
+    listing = home.get(url)
+    assert _filter_choices(listing, "authority") is None
+    teams = _filter_choices(listing, "team")
+    assert {"Care leavers team", "Front door"} <= set(teams)
+    assert "Sefton team" not in teams
+    # Another authority's ids in the address change neither the choices nor the rows.
+    for query in ({"authority__id__exact": w.away.pk}, {"team__id__exact": w.away_team.pk}):
+        probed = home.get(url, query)
+        assert "Sefton team" not in (_filter_choices(probed, "team") or [])
+        assert w.away_action.title not in probed.content.decode()
+
+    national = w.client(w.root)
+    listing = national.get(url)
+    assert {"Knowsley", "Sefton", "Wirral"} <= set(_filter_choices(listing, "authority"))
+    assert _filter_choices(listing, "team") is None  # until an authority is chosen
+    away = _filter_choices(national.get(url, {"authority__id__exact": w.away.pk}), "team")
+    assert "Sefton team" in away
+    assert "Care leavers team" not in away
+    from_link = _filter_choices(national.get(url, {"team__id__exact": w.team.pk}), "team")
+    assert {"Care leavers team", "Front door"} <= set(from_link)
+    assert "Sefton team" not in from_link
+
+
 def test_choices_offer_only_the_administrators_authority(w):
     """Owner, team and area choices in the action form are the administrator's authority's."""
     client = w.client(w.admin)
