@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from freezegun import freeze_time
 
 from improvement.models import Action, Judgement, User
@@ -106,6 +107,45 @@ def test_latest_inspection_judgement_and_clock(client, leader):
     assert row.clock.publication_date == latest.publication_date
     roll_up = {r.region: r for r in client.get(URL).context["overview"].regions}
     assert roll_up["North West"].inadequate == 1
+    html = client.get(URL).content.decode()
+    assert f"ILACS standard inspection, {date_format(latest.start_date, 'j M Y')}" in html
+    assert f"Final plan {row.clock.final.status}</td>" in html
+    assert "Final plan due in " in html
+    assert ">Inadequate</td>" in html
+
+
+@freeze_time(NOW)
+def test_clock_runs_from_the_latest_published_report(client, leader):
+    """A newer inspection not yet published is shown as the latest, the clock stays on the last
+    published one; the authority's own reviews are not Ofsted inspections."""
+    authority = AuthorityFactory(name="Between reports")
+    published = InspectionFactory(
+        authority=authority,
+        start_date=TODAY - dt.timedelta(days=90),
+        end_date=TODAY - dt.timedelta(days=80),
+        publication_date=TODAY - dt.timedelta(days=30),
+    )
+    older = InspectionFactory(authority=authority, start_date=dt.date(2018, 3, 5))
+    newer = InspectionFactory(
+        authority=authority,
+        kind="focused_visit",
+        start_date=TODAY - dt.timedelta(days=10),
+        end_date=TODAY - dt.timedelta(days=8),
+        publication_date=None,
+    )
+    InspectionFactory(authority=authority, kind="self_evaluation", start_date=TODAY)
+    JudgementFactory(inspection=older, area="Overall", grade="inadequate", is_overall=True)
+    JudgementFactory(inspection=newer, area="Leadership", grade="good")
+    client.force_login(leader)
+
+    row = next(r for r in client.get(URL).context["rows"] if r.authority == authority)
+
+    assert row.inspection == newer
+    assert row.clock_inspection == published
+    assert row.overall is None  # the newer visit has no overall judgement
+    html = client.get(URL, {"sort": "-judgement"}).content.decode()
+    assert f"ILACS focused visit, {date_format(newer.start_date, 'j M Y')}" in html
+    assert ">Not graded</td>" in html
 
 
 @freeze_time(NOW)
@@ -232,6 +272,32 @@ def test_fixed_number_of_queries_at_two_sizes(client, leader, settings):
     few = count_queries()
     grow(10, 30)
     assert count_queries() == few
+
+
+def test_fixed_number_of_queries_from_the_cache_at_two_sizes(client, leader, settings):
+    """With the figures cached: one query fewer than counting them, at either size."""
+    settings.NATIONAL_OVERVIEW_CACHE_SECONDS = 300
+    client.force_login(leader)
+
+    def count_queries() -> tuple[int, int]:
+        cache.clear()
+        counted = []
+        for _ in range(2):  # the first counts the figures, the second reads them cached
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(URL).status_code == 200
+            counted.append(len(queries))
+        return counted[0], counted[1]
+
+    for _ in range(2):
+        inspection = InspectionFactory()
+        bulk_actions(2, area=ImprovementAreaFactory(inspection=inspection), owner=leader)
+    missed, hit = count_queries()
+    assert hit == missed - 1
+    for _ in range(10):
+        inspection = InspectionFactory(publication_date=None)
+        JudgementFactory(inspection=inspection, area="Overall", is_overall=True)
+        bulk_actions(30, area=ImprovementAreaFactory(inspection=inspection), owner=leader)
+    assert count_queries() == (missed, hit)
 
 
 def test_working_days_are_counted_as_the_day_by_day_walk_counts_them():

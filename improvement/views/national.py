@@ -6,9 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
+from improvement.models import Authority
 from improvement.selectors import national as reads
 
 # (heading, sort key, numeric)
@@ -23,6 +25,8 @@ COLUMNS = [
     ("Slipped", "slipped", True),
     (f"No update for {rulebook.STALE_AFTER_DAYS} days", "stale", True),
 ]
+# The figures shown after the clock, in the columns' order.
+SHOWN_FIGURES = ("open", "overdue", "slipped", "stale")
 # Figures read worst first; names and regions A to Z.
 DESCENDING_FIRST = {"open", "overdue", "slipped", "stale", "judgement"}
 
@@ -52,6 +56,60 @@ def _headers(request: HttpRequest, active: str) -> list[dict]:
             }
         )
     return headers
+
+
+def _grouped(number: int) -> str:
+    # What humanize's intcomma gives in English, without its locale lookups per number (there
+    # are hundreds on this page); the clock's texts group their numbers the same way.
+    return f"{number:,}"
+
+
+# Stands for an authority's id in its dashboard address, resolved once per page.
+_PK_MARK = 987654321
+
+
+def _table_rows(rows: list[reads.AuthorityRow]) -> list[dict]:
+    """Each authority's cells as the table shows them, worked out once here: the template then
+    reads plain values, at about a thousand cells a page nationally."""
+    # Authority.get_absolute_url() once, with a marker for the id: reverse() for each of 156
+    # authorities cost as much as the rest of the table.
+    dashboard_url = Authority(pk=_PK_MARK).get_absolute_url()
+    table = []
+    for row in rows:
+        authority, inspection, clock, figures = (
+            row.authority,
+            row.inspection,
+            row.clock,
+            row.figures,
+        )
+        if inspection is not None:
+            inspected = (
+                f"{inspection.get_kind_display()}, {date_format(row.inspection_date, 'j M Y')}"
+            )
+        else:
+            inspected = "None recorded"
+        if row.overall is not None:
+            overall = row.overall.get_grade_display()
+        else:
+            overall = "Not graded" if inspection is not None else "–"
+        if clock is None:
+            clock_text = "–"
+        elif clock.is_running:
+            clock_text = f"Final plan {clock.final.status}"
+        else:
+            clock_text = "Not running"
+        table.append(
+            {
+                "url": dashboard_url.replace(str(_PK_MARK), str(authority.pk)),
+                "name": authority.name,
+                "region": authority.region or "Not recorded",
+                "inspection": inspected,
+                "overall": overall,
+                "clock": clock_text,
+                "figures": [_grouped(getattr(figures, name)) for name in SHOWN_FIGURES],
+            }
+        )
+    return table
 
 
 @require_GET
@@ -90,6 +148,8 @@ def national_overview(request: HttpRequest) -> HttpResponse:
         {
             "overview": overview,
             "rows": rows,
+            "table": _table_rows(rows),
+            "neighbour_choices": [(a.pk, a.name, a == neighbours_of) for a in overview.authorities],
             "headers": _headers(request, sort),
             "region": region,
             "neighbours_of": neighbours_of,
