@@ -43,10 +43,12 @@ bench: setup
 	$(PY) benchmarks/bench_parser.py
 
 # Builds national datasets on PostgreSQL (BENCH_PG, default postgres://postgres@127.0.0.1:5432),
-# once per size, serves them with gunicorn and prints the table. SIZES="1000 100000" for less.
+# once per size, serves them with gunicorn and prints the tables. SIZES="1000 100000" for less;
+# PAGES="dashboard,my actions" times only those pages (see benchmarks/bench_scale.py).
 SIZES ?= 1000 100000 1000000
+PAGES ?=
 bench-scale: setup
-	$(PY) benchmarks/bench_scale.py run $(SIZES)
+	$(PY) benchmarks/bench_scale.py run $(SIZES) $(if $(PAGES),--pages "$(PAGES)")
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles media

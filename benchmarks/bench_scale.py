@@ -4,14 +4,31 @@ For each size it builds (once) a national dataset in its own PostgreSQL database
 (benchmarks/scale_data.py), serves the app with gunicorn on 127.0.0.1 with DEBUG off, signs in
 as the role that uses each page, and times each page one request at a time and then with 8
 concurrent clients, beside a floor (a trivial view through the same middleware) and a plain
-Django admin changelist of the same Action table (the anchor). Prints p50/p95, queries per
-request, the ratio to the floor, and the largest size's p50 over the smallest's. Asserts nothing.
+Django admin changelist of the same Action table (the anchor). The CSV export is the largest
+authority's whole action list as its leader downloads it (the list's export link, no filters),
+every byte of the streamed body read; being 100,000 rows at 1,000,000, it is timed fewer times.
+Then, with the server stopped, the same export (CSV and XLSX) runs in a process of its own
+(benchmarks/export_memory.py) for its peak memory growth: RSS high-water mark and tracemalloc.
+
+It prints, as Markdown to paste into a closing note (benchmarks/bench_report.py): a table one
+request at a time (p50, p95, queries, ratio to the floor, largest size's p50 over the smallest's,
+and each of issue 15's targets met or not at the largest size run), a table with 8 clients
+(p50, p95, requests, p95 target), the admin changelists beside the plain-admin anchor, and the
+exports' memory. Asserts nothing.
 
 Usage:
   make bench-scale                                  # sizes 1000 100000 1000000
   .venv/bin/python benchmarks/bench_scale.py build 1000000
   .venv/bin/python benchmarks/bench_scale.py run 1000 100000 1000000 [--rebuild]
-Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_PORT (default 8765).
+  .venv/bin/python benchmarks/bench_scale.py run 1000 --pages "dashboard,my actions"
+--pages: only the pages whose label contains one of the comma-separated words (any case); the
+floor and the anchor are always timed; the export memory runs only if "memory" is one of the
+words (it always runs without --pages). E.g. --pages "csv export,memory", --pages "admin".
+Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_PORT (default 8765),
+BENCH_WORKERS (4), BENCH_REPEATS (15 requests one at a time), BENCH_PER_CLIENT (5 requests
+each of 8 clients), BENCH_EXPORT_REPEATS (5) and BENCH_EXPORT_PER_CLIENT (1) for the CSV export,
+BENCH_TIMEOUT (gunicorn's worker timeout, 300 s: 8 exports of 100,000 rows at once on 2 cores
+outlast gunicorn's default of 30).
 """
 
 from __future__ import annotations
@@ -28,6 +45,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import bench_report
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -37,6 +56,9 @@ PYTHON = sys.executable
 REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))
 CLIENTS = 8
 PER_CLIENT = int(os.environ.get("BENCH_PER_CLIENT", "5"))
+EXPORT_REPEATS = int(os.environ.get("BENCH_EXPORT_REPEATS", "5"))
+EXPORT_PER_CLIENT = int(os.environ.get("BENCH_EXPORT_PER_CLIENT", "1"))
+TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "300"))
 PASSWORD = "bench-password"
 
 
@@ -125,9 +147,14 @@ class Session:
             response = self.opener.open(request, timeout=300)
         except urllib.error.HTTPError as error:
             response = error
-        body = response.read().decode("utf-8", "replace")
+        # The whole body, streamed or not, is inside the timing.
+        raw = response.read()
         elapsed = (time.perf_counter() - started) * 1000
         queries = int(response.headers.get("X-Bench-Queries", "-1"))
+        if response.headers.get("X-Bench-Streamed"):
+            queries = f"{queries}+streamed"
+        type_ = response.headers.get("Content-Type", "")
+        body = raw.decode("utf-8", "replace") if type_.startswith("text/html") else ""
         return response.status, (elapsed, queries), body
 
     def get(self, path: str):
@@ -213,6 +240,8 @@ def _pages(t: dict) -> list[tuple[str, str, str, str]]:
         ),
         ("admin changelist, search", "admin", "GET", "/admin/improvement/action/?q=plan"),
         ("plain-admin anchor", "admin", "GET", "/bench-admin/improvement/action/"),
+        # The action list's export link with the list unfiltered: every action of the authority.
+        (bench_report.EXPORT, "leader", "GET", "/actions/export.csv"),
     ]
 
 
@@ -251,7 +280,7 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def time_size(size: int, workers: int) -> dict[str, dict]:
+def time_size(size: int, workers: int, pages_spec: str | None = None) -> dict[str, dict]:
     env = _env(size)
     server = subprocess.Popen(
         [
@@ -262,6 +291,8 @@ def time_size(size: int, workers: int) -> dict[str, dict]:
             str(workers),
             "--log-level",
             "warning",
+            "--timeout",
+            str(TIMEOUT),
             "wsgi_bench:application",
         ],
         env=env,
@@ -282,22 +313,42 @@ def time_size(size: int, workers: int) -> dict[str, dict]:
             "admin": "bench-admin",
         }
         sessions = {role: Session(name) for role, name in users.items()}
+        # Each concurrent client's own session, signed in before any timing: eight password
+        # hashes at once would otherwise land inside the other clients' timed requests.
+        crowds: dict[str, list[Session]] = {}
         results = {}
-        for label, role, method, path in _pages(t):
+        for label, role, method, path in bench_report.select_pages(_pages(t), pages_spec):
             session = sessions[role]
-            for _ in range(2):  # warm the workers' caches and connections
+            export = label == bench_report.EXPORT
+            repeats, per_client = (
+                (EXPORT_REPEATS, EXPORT_PER_CLIENT) if export else (REPEATS, PER_CLIENT)
+            )
+            for _ in range(1 if export else 2):  # warm the workers' caches and connections
                 _request(session, method, path)
-            single = [_request(session, method, path) for _ in range(REPEATS)]
+            single = [_request(session, method, path) for _ in range(repeats)]
             times = [ms for ms, _ in single]
             queries = {q for _, q in single}
             concurrent: list[float] = []
             lock = threading.Lock()
+            if role not in crowds:
+                crowds[role] = [Session(users[role]) for _ in range(CLIENTS)]
+            start = threading.Barrier(CLIENTS)
 
-            def client(n, name=users[role], method=method, path=path, done=concurrent, lock=lock):
-                own = Session(name)
+            def client(
+                n,
+                crowd=crowds[role],
+                method=method,
+                path=path,
+                done=concurrent,
+                lock=lock,
+                per_client=per_client,
+                start=start,
+            ):
+                own = crowd[n]
+                start.wait()
                 if method == "POST":
                     path = f"/actions/{t['updates'][n % len(t['updates'])]}/update/"
-                mine = [_request(own, method, path)[0] for _ in range(PER_CLIENT)]
+                mine = [_request(own, method, path)[0] for _ in range(per_client)]
                 with lock:
                     done.extend(mine)
 
@@ -309,14 +360,17 @@ def time_size(size: int, workers: int) -> dict[str, dict]:
             results[label] = {
                 "p50": statistics.median(times),
                 "p95": _percentile(times, 0.95),
+                "n": len(times),
                 "c_p50": statistics.median(concurrent),
                 "c_p95": _percentile(concurrent, 0.95),
-                "queries": "/".join(str(q) for q in sorted(queries)),
+                "c_n": len(concurrent),
+                "queries": "/".join(str(q) for q in sorted(queries, key=str)),
             }
             print(
                 f"  {size:>9,} {label:<30} p50 {results[label]['p50']:7.1f} ms  "
                 f"p95 {results[label]['p95']:7.1f}  8 clients p95 {results[label]['c_p95']:7.1f}"
-                f"  queries {results[label]['queries']}",
+                f"  queries {results[label]['queries']}  "
+                f"({len(times)} one at a time, {CLIENTS} clients x {per_client})",
                 flush=True,
             )
         return results
@@ -325,55 +379,74 @@ def time_size(size: int, workers: int) -> dict[str, dict]:
         server.wait(timeout=30)
 
 
-def table(results: dict[int, dict[str, dict]]) -> str:
-    sizes = sorted(results)
-    labels = list(results[sizes[0]])
-    lines = []
-    header = ["page"]
-    for size in sizes:
-        header += [f"{size:,} p50", "p95", "8c p95", "q", "x floor"]
-    if len(sizes) > 1:
-        header.append(f"{sizes[-1]:,}/{sizes[0]:,}")
-    lines.append("| " + " | ".join(header) + " |")
-    lines.append("|" + "---|" * len(header))
-    for label in labels:
-        row = [label]
-        for size in sizes:
-            r = results[size][label]
-            floor = results[size]["floor (trivial view)"]["p50"]
-            row += [
-                f"{r['p50']:.1f}",
-                f"{r['p95']:.1f}",
-                f"{r['c_p95']:.1f}",
-                r["queries"],
-                f"{r['p50'] / floor:.1f}",
-            ]
-        if len(sizes) > 1:
-            row.append(f"{results[sizes[-1]][label]['p50'] / results[sizes[0]][label]['p50']:.2f}")
-        lines.append("| " + " | ".join(row) + " |")
-    return "\n".join(lines)
+def export_memory(size: int) -> list[dict]:
+    """The export's peak memory, CSV and XLSX, each untraced (RSS) then under tracemalloc."""
+    import export_memory as measure
+
+    runs = []
+    for fmt in ("csv", "xlsx"):
+        for trace in (False, True):
+            run = measure.run(size, fmt, trace=trace)
+            runs.append(run)
+            print(
+                f"  {size:>9,} {fmt.upper()} export of {run['rows']:,} rows: "
+                f"{run['seconds']:.1f} s, {run['queries']} queries, RSS growth "
+                f"{run.get('rss_growth_mb')} MB"
+                + (f", tracemalloc peak {run['tracemalloc_peak_mb']} MB" if trace else ""),
+                flush=True,
+            )
+    return runs
+
+
+def _with_streamed_queries(results: dict[str, dict], runs: list[dict]) -> None:
+    """The export's queries happen while it streams, after the counted response headers: the
+    in-process run counts them all (request, ids, then 4 per chunk of 2,000 rows)."""
+    csv_runs = [r for r in runs if r["format"] == "csv" and "tracemalloc_peak_mb" not in r]
+    if bench_report.EXPORT in results and csv_runs:
+        results[bench_report.EXPORT]["queries"] = str(csv_runs[0]["queries"])
+
+
+def report(results: dict[int, dict[str, dict]], memory: dict[int, list[dict]], workers) -> str:
+    parts = [
+        f"PostgreSQL, gunicorn {workers} workers (sync, timeout {TIMEOUT} s) on 127.0.0.1; "
+        f"one client x {REPEATS} requests, then {CLIENTS} clients x {PER_CLIENT} "
+        f"(the CSV export: {EXPORT_REPEATS}, then {CLIENTS} clients x {EXPORT_PER_CLIENT}); "
+        "times in ms",
+        bench_report.single_table(results),
+        bench_report.concurrent_table(results),
+        bench_report.anchor_lines(results),
+    ]
+    if memory:
+        parts.append(bench_report.memory_table(memory))
+    return "\n\n".join(parts)
 
 
 def main(argv: list[str]) -> None:
     command, *rest = argv or ["run"]
     rebuild = "--rebuild" in rest
+    pages_spec = None
+    for i, arg in enumerate(rest):
+        if arg == "--pages" and i + 1 < len(rest):
+            pages_spec = rest[i + 1]
+        elif arg.startswith("--pages="):
+            pages_spec = arg.removeprefix("--pages=")
+    with_memory = pages_spec is None or "memory" in pages_spec.lower()
     sizes = [int(a) for a in rest if a.isdigit()] or [1_000, 100_000, 1_000_000]
     if command == "build":
         for size in sizes:
             build(size)
         return
     workers = int(os.environ.get("BENCH_WORKERS", "4"))
-    results = {}
+    results, memory = {}, {}
     for size in sizes:
         if rebuild or not built(size):
             subprocess.run([PYTHON, __file__, "build", str(size)], check=True)
-        results[size] = time_size(size, workers)
+        results[size] = time_size(size, workers, pages_spec)
+        if with_memory:
+            memory[size] = export_memory(size)
+            _with_streamed_queries(results[size], memory[size])
     print()
-    print(
-        f"PostgreSQL, gunicorn {workers} workers on 127.0.0.1; one client x {REPEATS} "
-        f"requests, then {CLIENTS} clients x {PER_CLIENT}; times in ms"
-    )
-    print(table(results))
+    print(report(results, memory, workers))
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ class QueryCountMiddleware:
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
         response["X-Bench-Queries"] = str(count)
+        if response.streaming:
+            # Its queries go on after these headers: counted by benchmarks/export_memory.py.
+            response["X-Bench-Streamed"] = "1"
         return response
 
 
