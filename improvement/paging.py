@@ -3,7 +3,8 @@
 Django's Paginator counts the whole filtered queryset on every page. This one counts at most
 `cap` rows (or up to the page asked for, so that any page deep in the list still opens), as
 `SELECT COUNT(*) FROM (... LIMIT n)`, which an index scan answers without reading the rest; and
-it reads a page as its ids first, then those rows (see `page`).
+it reads a page as its ids first, then those rows (see `page`). A search passes a lower cap:
+each match it counts is a row read and checked against the words.
 """
 
 from __future__ import annotations
@@ -20,11 +21,23 @@ COUNT_CAP = 10_000
 
 class CappedPaginator(Paginator):
     def __init__(
-        self, object_list, per_page, *, cap: int | None = None, ids_first: bool = True, **kwargs
+        self,
+        object_list,
+        per_page,
+        *,
+        cap: int | None = None,
+        ids_first: bool = True,
+        count_in_order: bool = True,
+        **kwargs,
     ):
         super().__init__(object_list, per_page, **kwargs)
         self.cap = COUNT_CAP if cap is None else cap
         self.ids_first = ids_first
+        # Whether the count keeps the list's order. Unordered, PostgreSQL may count from any
+        # index that holds the filtered columns and stop at the cap, where the order makes it
+        # sort every match first. In order is better only when each row's check is dear and
+        # the sort's index reads rows already in order (a search): it stops at the cap.
+        self.count_in_order = count_in_order
         self._wanted_page = 1
 
     def get_page(self, number):
@@ -55,10 +68,15 @@ class CappedPaginator(Paginator):
     def _counted(self) -> tuple[int, bool]:
         # Count one row past the limit to know whether there are more.
         limit = max(self.cap, self._wanted_page * self.per_page)
+        if hasattr(self.object_list, "count_up_to"):
+            # A sequence that knows how to count itself cheaply (selectors.actions.OwnerActionList).
+            seen = self.object_list.count_up_to(limit + 1)
+            return min(seen, limit), seen > limit
         if not hasattr(self.object_list, "query"):
             total = len(self.object_list)
             return min(total, limit), total > limit
-        seen = self.object_list[: limit + 1].count()
+        rows = self.object_list if self.count_in_order else self.object_list.order_by()
+        seen = rows[: limit + 1].count()
         return min(seen, limit), seen > limit
 
     @cached_property

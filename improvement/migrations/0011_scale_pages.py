@@ -23,10 +23,10 @@ DASHBOARD = [
 
 # The action list and My actions.
 LISTS: list[tuple[str, str]] = [
-    # The owner filter's options: one authority's users, each probed once, index only.
+    # The owner filter's options: one authority's distinct owners, one index probe each.
     (
-        "CREATE INDEX scale_action_owner_auth ON improvement_action (owner_id, authority_id)",
-        "DROP INDEX IF EXISTS scale_action_owner_auth",
+        "CREATE INDEX scale_action_auth_owner ON improvement_action (authority_id, owner_id)",
+        "DROP INDEX IF EXISTS scale_action_auth_owner",
     ),
     # My actions, owned part: each due-date range read index only (scope and overdue included).
     (

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
     Case,
     Exists,
@@ -16,6 +17,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.query import EmptyQuerySet
 
 from improvement import rulebook, scope
 from improvement.models import (
@@ -43,18 +45,92 @@ def actions_visible_to(*, user: User) -> QuerySet[Action]:
     return scope.restrict(action_queryset(), user)
 
 
+def _owner_parts(*, user: User) -> tuple[QuerySet[Action], QuerySet[Action]]:
+    """A user's open actions in two parts that never overlap: owned, and led but not owned.
+
+    Owned ones by the (owner, authority) index; a led team's by its team's open-actions index:
+    the teams are limited to the user's scope, and an action's team is of its own authority
+    (a database constraint), so those actions need no authority condition of their own. Each
+    part is a separate index range, where "owned OR led" would read every open action in scope.
+    """
+    open_actions = Action.objects.filter(rulebook.not_closed())
+    owned = scope.restrict(open_actions, user).filter(owner=user)
+    led_teams = scope.restrict(Team.objects.filter(lead=user), user).values("pk")
+    led = open_actions.filter(team__in=led_teams).exclude(owner=user)
+    return owned, led
+
+
 def actions_for_owner(*, user: User, today: dt.date) -> QuerySet[Action]:
     """Open actions the user owns or whose team they lead: overdue first, then by due date."""
+    owned, led = _owner_parts(user=user)
     overdue = rulebook.overdue(today=today)
-    # team IN (teams they lead) rather than a join, so each side of the OR can use an index.
-    led_teams = Team.objects.filter(lead=user).values("pk")
     return (
-        actions_visible_to(user=user)
-        .filter(Q(owner=user) | Q(team__in=led_teams))
-        .filter(rulebook.not_closed())
+        action_queryset()
+        .filter(Q(pk__in=owned.values("pk")) | Q(pk__in=led.values("pk")))
         .annotate(overdue_rank=Case(When(overdue, then=Value(0)), default=Value(1)))
         .order_by("overdue_rank", "due_date", "pk")
     )
+
+
+class OwnerActionList:
+    """`actions_for_owner` as a sequence a paginator slices, read in index order.
+
+    A CASE sort over "owned OR led" makes PostgreSQL read every open action in scope and sort
+    them. Here each part (owned, led) is read in three due-date-ordered ranges of its open-actions
+    index: overdue; not overdue and due from today; not overdue and due before today (delivered
+    late). On PostgreSQL each range stops at the end of the page asked for, and the database
+    sorts only those few rows by (overdue first, due date, id). The count reads the two parts
+    together, only up to the limit. `rows` is the queryset the page's rows are read from (with
+    whatever annotations the page needs), by their ids.
+    """
+
+    ordered = True
+
+    def __init__(self, *, user: User, today: dt.date, rows: QuerySet[Action]):
+        self.owned, self.led = _owner_parts(user=user)
+        self.today = today
+        self.rows = rows
+
+    def _ids(self, top: int) -> QuerySet:
+        overdue = rulebook.overdue(today=self.today)
+        ranges = (
+            (0, overdue),
+            (1, ~overdue & Q(due_date__gte=self.today)),
+            (1, ~overdue & Q(due_date__lt=self.today)),
+        )
+        parts = [
+            part.filter(condition)
+            .annotate(overdue_rank=Value(rank))
+            .values_list("pk", "overdue_rank", "due_date")
+            .order_by("due_date", "pk")
+            for part in (self.owned, self.led)
+            for rank, condition in ranges
+        ]
+        # A user who reaches nothing has empty parts, which a union would drop.
+        parts = [part for part in parts if not isinstance(part, EmptyQuerySet)]
+        if len(parts) <= 1:
+            return parts[0] if parts else Action.objects.none().values_list("pk", "pk", "pk")
+        # SQLite cannot limit the parts of a UNION; there the whole union is sorted instead.
+        if connection.features.supports_slicing_ordering_in_compound:
+            parts = [part[:top] for part in parts]
+        else:
+            parts = [part.order_by() for part in parts]
+        return parts[0].union(*parts[1:], all=True).order_by("overdue_rank", "due_date", "pk")
+
+    def count_up_to(self, limit: int) -> int:
+        """How many there are, counting no further than `limit`: one query.
+
+        Unordered, the union reads one part after the other and stops at the limit.
+        """
+        owned, led = (part.order_by().values("pk") for part in (self.owned, self.led))
+        return owned.union(led, all=True)[:limit].count()
+
+    def __getitem__(self, window: slice) -> list[Action]:
+        if not window.stop or (window.start or 0) >= window.stop:
+            return []  # the paginator's window over no rows
+        ids = [pk for pk, _, _ in self._ids(window.stop)[window]]
+        by_id = {action.pk: action for action in self.rows.filter(pk__in=ids)}
+        return [by_id[pk] for pk in ids if pk in by_id]
 
 
 def action_trail_queryset() -> QuerySet[Action]:

@@ -22,6 +22,9 @@ from improvement.selectors.dashboard import measure_progress_from_prefetched
 from improvement.uploads import stored_file_download
 
 PAGE_SIZE = 25
+# A search counts its matches only this far ("more than 500 actions"): every match is a row
+# checked against the words, where a plain list counts from an index alone.
+SEARCH_COUNT_CAP = 500
 
 # Sortable columns of the action list: (heading, sort key); None is not sortable.
 LIST_COLUMNS = [
@@ -110,12 +113,11 @@ def my_actions(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("improvement.see_my_actions"):
         raise PermissionDenied
     today, now = timezone.localdate(), timezone.now()
-    actions = rulebook.with_states(
-        action_reads.with_decisions(action_reads.actions_for_owner(user=request.user, today=today)),
-        today=today,
-        now=now,
+    rows = rulebook.with_states(
+        action_reads.with_decisions(action_reads.action_queryset()), today=today, now=now
     )
-    page = CappedPaginator(actions, PAGE_SIZE).get_page(request.GET.get("page"))
+    actions = action_reads.OwnerActionList(user=request.user, today=today, rows=rows)
+    page = CappedPaginator(actions, PAGE_SIZE, ids_first=False).get_page(request.GET.get("page"))
     _mark_rows(page.object_list)
     for action in page.object_list:
         action.row_can_update = request.user.has_perm("improvement.update_action", action)
@@ -141,8 +143,15 @@ def action_list(request: HttpRequest) -> HttpResponse:
         today=today,
         now=now,
     )
-    page = CappedPaginator(action_filter.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    search = action_filter.is_search
+    page = CappedPaginator(
+        action_filter.qs,
+        PAGE_SIZE,
+        cap=SEARCH_COUNT_CAP if search else None,
+        count_in_order=search,
+    ).get_page(request.GET.get("page"))
     _mark_rows(page.object_list)
+    action_filter.offer_choices()
     form = action_filter.form
     for name in (*SELECT_FILTERS, "q"):
         _style_filter_field(form, name)
