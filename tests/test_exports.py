@@ -222,3 +222,13 @@ def test_an_action_gone_between_the_ids_and_its_chunk_is_left_out(plan, monkeypa
     monkeypatch.setattr(exports, "_ordered_ids", lambda queryset: ids)
     rows = list(exports.export_rows(Action.objects.none()))
     assert [row[1] for row in rows] == ["1.2"]
+
+
+def test_csv_goes_out_in_blocks_with_the_same_bytes():
+    rows = [["Knowsley", f"1.{n}", "", f"Action {n}", *[""] * 13] for n in range(300)]
+    one_a_row = list(exports.csv_stream(rows, block_size=1))
+    blocks = list(exports.csv_stream(rows, block_size=4096))
+    assert b"".join(blocks) == b"".join(one_a_row)
+    assert len(one_a_row) == 2 + 300  # the byte-order mark, the headings, then each row
+    assert 2 < len(blocks) < 20
+    assert all(len(block) >= 4096 for block in blocks[2:-1])
