@@ -251,6 +251,24 @@ def test_figures_are_cached_and_say_how_old_they_are(client, leader, settings):
     assert "as at 3:33pm" in third.content.decode()
 
 
+@freeze_time(NOW)
+def test_inspections_are_shown_as_recorded_now_while_figures_are_cached(client, leader, settings):
+    """The authorities' rows are kept as rendered for the same cells only: a judgement recorded
+    since shows at once, though the action figures are still the cached ones."""
+    settings.NATIONAL_OVERVIEW_CACHE_SECONDS = 300
+    authority = AuthorityFactory(name="Newly judged")
+    inspection = InspectionFactory(authority=authority, start_date=TODAY - dt.timedelta(days=40))
+    client.force_login(leader)
+
+    before = client.get(URL).content.decode()
+    JudgementFactory(inspection=inspection, area="Overall", grade="inadequate", is_overall=True)
+    after = client.get(URL).content.decode()
+
+    assert ">Not graded</td>" in before
+    assert ">Not graded</td>" not in after
+    assert ">Inadequate</td>" in after
+
+
 def test_fixed_number_of_queries_at_two_sizes(client, leader, settings):
     """The same queries for 2 authorities with a few actions as for 12 with many (no cache)."""
     settings.NATIONAL_OVERVIEW_CACHE_SECONDS = 0

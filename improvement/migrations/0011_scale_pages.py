@@ -59,6 +59,12 @@ ADMIN_AND_NATIONAL: list[tuple[str, str]] = [
         "WHERE is_priority_action",
         "DROP INDEX IF EXISTS scale_area_priority",
     ),
+    # The national overview's newest (published) inspection per authority: one probe each.
+    (
+        "CREATE INDEX scale_inspection_auth_newest ON improvement_inspection "
+        "(authority_id, COALESCE(start_date, publication_date) DESC, id DESC)",
+        "DROP INDEX IF EXISTS scale_inspection_auth_newest",
+    ),
 ]
 
 POSTGRES = [*DASHBOARD, *LISTS, *ADMIN_AND_NATIONAL]

@@ -166,7 +166,9 @@ def _ofsted_newest_first(**conditions) -> QuerySet[Inspection]:
     )
 
 
-def _latest_inspections(authority_ids: list[int]) -> dict[int, tuple[Inspection, Inspection]]:
+def _latest_inspections(
+    authorities: QuerySet[Authority],
+) -> dict[int, tuple[Inspection, Inspection]]:
     """Per authority: its latest Ofsted inspection, and the one its clock runs from (the latest
     with a published report, else the latest). One small query; judgements follow in another.
 
@@ -178,7 +180,7 @@ def _latest_inspections(authority_ids: list[int]) -> dict[int, tuple[Inspection,
     newest_published = _ofsted_newest_first(
         authority=OuterRef("pk"), publication_date__isnull=False
     ).values("pk")[:1]
-    per_authority = Authority.objects.filter(pk__in=authority_ids).order_by()
+    per_authority = authorities.order_by()
     candidates = Q(pk__in=per_authority.values(latest=Subquery(newest))) | Q(
         pk__in=per_authority.values(published=Subquery(newest_published))
     )
@@ -221,7 +223,8 @@ def national_overview(
     """The authorities the user reaches, with figures; filtered by region or to one authority
     and its statistical neighbours. A fixed number of queries, whatever the number of actions."""
     today = timezone.localdate(now)
-    authorities = list(scope.authorities_for(user).only("pk", "name", "region", "ons_code"))
+    reached = scope.authorities_for(user)
+    authorities = list(reached.only("pk", "name", "region", "ons_code"))
     all_regions = sorted({a.region for a in authorities if a.region})
     figures, counted_at = action_figures(now=now)
 
@@ -233,21 +236,29 @@ def national_overview(
         codes = {neighbours_of.ons_code, *statistical_neighbours().get(neighbours_of.ons_code, ())}
         shown = [a for a in shown if a.ons_code in codes]
 
-    inspections = _latest_inspections([a.pk for a in authorities])
-    chosen = [pair[0] for pair in inspections.values()]
+    # The reach as a subquery, not a list of every authority's id as parameters.
+    inspections = _latest_inspections(reached)
+    # Ids rather than instances: the ORM would check each instance's model and read its id.
+    chosen = [pair[0].pk for pair in inspections.values()]
     # The overall effectiveness judgement is all the page shows of an inspection's judgements.
     overall = {
         judgement.inspection_id: judgement
-        for judgement in Judgement.objects.filter(inspection__in=chosen, is_overall=True).only(
-            "pk", "inspection_id", "area", "grade", "is_overall"
-        )
+        # No order: the model's default sorts through the inspection and authority tables.
+        for judgement in Judgement.objects.filter(inspection_id__in=chosen, is_overall=True)
+        .only("pk", "inspection_id", "area", "grade", "is_overall")
+        .order_by()
     }
 
     # The plans recorded as sent stop each clock: one query for every authority's.
     submissions: dict[int, list[PlanSubmission]] = {}
-    for submission in PlanSubmission.objects.filter(
-        inspection__in=[pair[1] for pair in inspections.values()]
-    ).only("inspection_id", "stage", "submitted_on"):
+    for submission in (
+        PlanSubmission.objects.filter(
+            inspection_id__in=[pair[1].pk for pair in inspections.values()]
+        )
+        .only("inspection_id", "stage", "submitted_on")
+        # The model's order without its join through the inspections (the latest sent last).
+        .order_by("submitted_on", "pk")
+    ):
         submissions.setdefault(submission.inspection_id, []).append(submission)
 
     rows_by_pk: dict[int, AuthorityRow] = {}

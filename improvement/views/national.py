@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
-from improvement.models import Authority
+from improvement.models import Authority, Inspection, Judgement
 from improvement.selectors import national as reads
 
 # (heading, sort key, numeric)
@@ -74,6 +76,10 @@ def _table_rows(rows: list[reads.AuthorityRow]) -> list[dict]:
     # Authority.get_absolute_url() once, with a marker for the id: reverse() for each of 156
     # authorities cost as much as the rest of the table.
     dashboard_url = Authority(pk=_PK_MARK).get_absolute_url()
+    # The choices' labels as dictionaries: get_FOO_display() rebuilds one on every call.
+    kinds = {value: str(label) for value, label in Inspection.Kind.choices}
+    grades = {value: str(label) for value, label in Judgement.Grade.choices}
+    days: dict[dt.date, str] = {}
     table = []
     for row in rows:
         authority, inspection, clock, figures = (
@@ -83,13 +89,15 @@ def _table_rows(rows: list[reads.AuthorityRow]) -> list[dict]:
             row.figures,
         )
         if inspection is not None:
-            inspected = (
-                f"{inspection.get_kind_display()}, {date_format(row.inspection_date, 'j M Y')}"
-            )
+            day = row.inspection_date
+            if day not in days:
+                # The template's |date:"j M Y", less its lookup of "j M Y" among named formats.
+                days[day] = dateformat.format(day, "j M Y")
+            inspected = f"{kinds.get(inspection.kind, inspection.kind)}, {days[day]}"
         else:
             inspected = "None recorded"
         if row.overall is not None:
-            overall = row.overall.get_grade_display()
+            overall = grades.get(row.overall.grade, row.overall.grade)
         else:
             overall = "Not graded" if inspection is not None else "–"
         if clock is None:
@@ -106,10 +114,15 @@ def _table_rows(rows: list[reads.AuthorityRow]) -> list[dict]:
                 "inspection": inspected,
                 "overall": overall,
                 "clock": clock_text,
-                "figures": [_grouped(getattr(figures, name)) for name in SHOWN_FIGURES],
+                **{name: _grouped(getattr(figures, name)) for name in SHOWN_FIGURES},
             }
         )
     return table
+
+
+def _digest(table: list[dict]) -> str:
+    """Stands for every cell of the table: the rendered rows are cached under it."""
+    return hashlib.blake2b(repr(table).encode(), digest_size=16).hexdigest()
 
 
 @require_GET
@@ -142,14 +155,20 @@ def national_overview(request: HttpRequest) -> HttpResponse:
         sort = "name"
     rows = reads.sort_rows(overview.rows, sort)
     reach = scope.reach_of(user)
+    table = _table_rows(rows)
     return render(
         request,
         "national/overview.html",
         {
             "overview": overview,
             "rows": rows,
-            "table": _table_rows(rows),
-            "neighbour_choices": [(a.pk, a.name, a == neighbours_of) for a in overview.authorities],
+            "table": table,
+            "table_key": _digest(table),
+            "fragment_seconds": reads.cache_seconds(),
+            # The id as text: an int in a template is localised, number by number.
+            "neighbour_choices": [
+                (str(a.pk), a.name, a == neighbours_of) for a in overview.authorities
+            ],
             "headers": _headers(request, sort),
             "region": region,
             "neighbours_of": neighbours_of,
