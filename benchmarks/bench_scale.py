@@ -28,7 +28,9 @@ Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_PORT (
 BENCH_WORKERS (4), BENCH_REPEATS (15 requests one at a time), BENCH_PER_CLIENT (5 requests
 each of 8 clients), BENCH_EXPORT_REPEATS (5) and BENCH_EXPORT_PER_CLIENT (1) for the CSV export,
 BENCH_TIMEOUT (gunicorn's worker timeout, 300 s: 8 exports of 100,000 rows at once on 2 cores
-outlast gunicorn's default of 30).
+outlast gunicorn's default of 30), BENCH_TRACE (the exports also run under tracemalloc, default
+"csv,xlsx"; tracing slows openpyxl about fivefold, so at 1,000,000 the traced XLSX alone takes
+several minutes: BENCH_TRACE=csv leaves the XLSX to its RSS figure).
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ PER_CLIENT = int(os.environ.get("BENCH_PER_CLIENT", "5"))
 EXPORT_REPEATS = int(os.environ.get("BENCH_EXPORT_REPEATS", "5"))
 EXPORT_PER_CLIENT = int(os.environ.get("BENCH_EXPORT_PER_CLIENT", "1"))
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "300"))
+TRACE = os.environ.get("BENCH_TRACE", "csv,xlsx").lower().split(",")
 PASSWORD = "bench-password"
 
 
@@ -385,7 +388,7 @@ def export_memory(size: int) -> list[dict]:
 
     runs = []
     for fmt in ("csv", "xlsx"):
-        for trace in (False, True):
+        for trace in (False, True) if fmt in TRACE else (False,):
             run = measure.run(size, fmt, trace=trace)
             runs.append(run)
             print(
