@@ -120,9 +120,9 @@ def _table_rows(rows: list[reads.AuthorityRow]) -> list[dict]:
     return table
 
 
-def _digest(table: list[dict]) -> str:
-    """Stands for every cell of the table: the rendered rows are cached under it."""
-    return hashlib.blake2b(repr(table).encode(), digest_size=16).hexdigest()
+def _digest(values: list) -> str:
+    """Stands for every value a fragment shows: the fragment is cached as rendered under it."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).hexdigest()
 
 
 @require_GET
@@ -156,6 +156,8 @@ def national_overview(request: HttpRequest) -> HttpResponse:
     rows = reads.sort_rows(overview.rows, sort)
     reach = scope.reach_of(user)
     table = _table_rows(rows)
+    # The id as text: an int in a template is localised, number by number.
+    neighbour_choices = [(str(a.pk), a.name, a == neighbours_of) for a in overview.authorities]
     return render(
         request,
         "national/overview.html",
@@ -165,10 +167,8 @@ def national_overview(request: HttpRequest) -> HttpResponse:
             "table": table,
             "table_key": _digest(table),
             "fragment_seconds": reads.cache_seconds(),
-            # The id as text: an int in a template is localised, number by number.
-            "neighbour_choices": [
-                (str(a.pk), a.name, a == neighbours_of) for a in overview.authorities
-            ],
+            "neighbour_choices": neighbour_choices,
+            "neighbour_key": _digest(neighbour_choices),
             "headers": _headers(request, sort),
             "region": region,
             "neighbours_of": neighbours_of,
