@@ -166,24 +166,31 @@ def _ofsted_newest_first(**conditions) -> QuerySet[Inspection]:
     )
 
 
-def _latest_inspections(
-    authorities: QuerySet[Authority],
-) -> dict[int, tuple[Inspection, Inspection]]:
-    """Per authority: its latest Ofsted inspection, and the one its clock runs from (the latest
-    with a published report, else the latest). One small query; judgements follow in another.
-
-    The database picks the (at most) two candidates per authority, each from that authority's
-    own inspections, so the few hundred rows read nationally do not grow with the years of
-    inspections kept; the choice between them is made below, as before.
-    """
+def _candidates(authorities: QuerySet[Authority]) -> tuple[QuerySet, QuerySet]:
+    """The ids of each authority's newest Ofsted inspection, and of its newest published one:
+    subqueries, one index probe per authority (scale_inspection_auth_newest)."""
     newest = _ofsted_newest_first(authority=OuterRef("pk")).values("pk")[:1]
     newest_published = _ofsted_newest_first(
         authority=OuterRef("pk"), publication_date__isnull=False
     ).values("pk")[:1]
     per_authority = authorities.order_by()
-    candidates = Q(pk__in=per_authority.values(latest=Subquery(newest))) | Q(
-        pk__in=per_authority.values(published=Subquery(newest_published))
+    return (
+        per_authority.values(latest=Subquery(newest)),
+        per_authority.values(published=Subquery(newest_published)),
     )
+
+
+def _latest_inspections(
+    newest: QuerySet, newest_published: QuerySet
+) -> dict[int, tuple[Inspection, Inspection]]:
+    """Per authority: its latest Ofsted inspection, and the one its clock runs from (the latest
+    with a published report, else the latest), from the candidates above.
+
+    The database picks the (at most) two candidates per authority, each from that authority's
+    own inspections, so the few hundred rows read nationally do not grow with the years of
+    inspections kept; the choice between them is made below, as before.
+    """
+    candidates = Q(pk__in=newest) | Q(pk__in=newest_published)
     priority = ImprovementArea.objects.filter(inspection=OuterRef("pk"), is_priority_action=True)
     any_area = ImprovementArea.objects.filter(inspection=OuterRef("pk"))
     inspections = (
@@ -236,24 +243,24 @@ def national_overview(
         codes = {neighbours_of.ons_code, *statistical_neighbours().get(neighbours_of.ons_code, ())}
         shown = [a for a in shown if a.ons_code in codes]
 
-    # The reach as a subquery, not a list of every authority's id as parameters.
-    inspections = _latest_inspections(reached)
-    # Ids rather than instances: the ORM would check each instance's model and read its id.
-    chosen = [pair[0].pk for pair in inspections.values()]
+    # The reach and the chosen inspections as subqueries, not lists of ids as parameters.
+    newest, newest_published = _candidates(reached)
+    inspections = _latest_inspections(newest, newest_published)
     # The overall effectiveness judgement is all the page shows of an inspection's judgements.
     overall = {
         judgement.inspection_id: judgement
         # No order: the model's default sorts through the inspection and authority tables.
-        for judgement in Judgement.objects.filter(inspection_id__in=chosen, is_overall=True)
+        for judgement in Judgement.objects.filter(inspection_id__in=newest, is_overall=True)
         .only("pk", "inspection_id", "area", "grade", "is_overall")
         .order_by()
     }
 
-    # The plans recorded as sent stop each clock: one query for every authority's.
+    # The plans recorded as sent stop each clock: one query for every authority's (those of
+    # the candidates, a few more than the clocks use).
     submissions: dict[int, list[PlanSubmission]] = {}
     for submission in (
         PlanSubmission.objects.filter(
-            inspection_id__in=[pair[1].pk for pair in inspections.values()]
+            Q(inspection_id__in=newest) | Q(inspection_id__in=newest_published)
         )
         .only("inspection_id", "stage", "submitted_on")
         # The model's order without its join through the inspections (the latest sent last).
