@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import F, Lookup, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from improvement.models import (
     Action,
@@ -241,7 +242,10 @@ def export_rows(queryset: QuerySet[Action], *, chunk_size: int | None = None) ->
                 success,
             ) = row
             owner, email = owners[owner_id]
-            note_date = note_at.date() if isinstance(note_at, dt.datetime) else note_at
+            # The day in the council's time zone: a note at 00:30 BST belongs to that day.
+            note_date = (
+                timezone.localtime(note_at).date() if isinstance(note_at, dt.datetime) else note_at
+            )
             yield [
                 neutralise(authority),
                 neutralise(reference),

@@ -232,3 +232,15 @@ def test_csv_goes_out_in_blocks_with_the_same_bytes():
     assert len(one_a_row) == 2 + 300  # the byte-order mark, the headings, then each row
     assert 2 < len(blocks) < 20
     assert all(len(block) >= 4096 for block in blocks[2:-1])
+
+
+def test_the_latest_note_is_dated_in_the_councils_time_zone(plan):
+    # 23:30 UTC on 1 June is 00:30 on 2 June in London (summer time).
+    ProgressNoteFactory(
+        action=plan["red"],
+        text="Late night",
+        created_at=dt.datetime(2026, 6, 1, 23, 30, tzinfo=dt.UTC),
+    )
+    rows = {row[1]: row for row in exports.export_rows(Action.objects.filter(pk=plan["red"].pk))}
+    assert dt.date(2026, 6, 2) in rows["1.1"]
+    assert dt.date(2026, 6, 1) not in rows["1.1"]
