@@ -844,6 +844,9 @@ class ActionAdmin(ActionAdminPerformance, ScopedAdmin):
         "is_sample",
     )
     search_fields = ("title", "description", "reference", "owner__username", "owner__last_name")
+    # Ten columns a row: fifty rows a page keep the page quicker than Django's plain changelist
+    # of one column at a hundred.
+    list_per_page = 50
     # Facet counts would count every filter choice over every action in reach, on each page.
     show_facets = admin.ShowFacets.NEVER
     date_hierarchy = "due_date"

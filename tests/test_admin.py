@@ -592,6 +592,10 @@ def test_action_changelist_counts_without_sorting_and_a_search_counts_less(
     assert "ORDER BY" not in counts[0].upper()
     assert listing.context["cl"].result_count == 6  # under the cap: counted exactly
     assert "6 actions" in listing.content.decode()
+    # Each row still links to its own change page (one reverse() serves the whole page).
+    shown = listing.context["cl"].result_list
+    for action in shown:
+        assert f'href="{admin_url(Action, "change", action.pk)}?' in listing.content.decode()
 
     searched = admin_client.get(url, {"q": "supervision"}).context["cl"]
     assert str(searched.result_count) == "more than 3"
