@@ -9,6 +9,8 @@ search. Mixed into a ModelAdmin first, e.g. `class ActionAdmin(ActionAdminPerfor
   each row's words, and counting ten thousand of them costs more than the page itself.
 - The date hierarchy is not drawn: its year links come from SELECT DISTINCT date_trunc(...) over
   the whole filtered table, and its bounds from MIN/MAX of it. Filters and search remain.
+- Each row's checkbox and change link are written without a widget template render or a
+  reverse() per row (the same markup).
 - Searching actions uses the stored search vectors and their GIN indexes on PostgreSQL
   (improvement.search), plus an owner's exact username or surname, rather than five ILIKE
   '%term%' scans through a join.
