@@ -42,6 +42,9 @@ def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and not is_bank_holiday(day)
 
 
+# Remembered: the national overview asks for two deadlines of every authority on every visit,
+# and the answer for a date never changes (bank holidays are fixed by the library's version).
+@lru_cache(maxsize=4096)
 def add_working_days(start: dt.date, n: int) -> dt.date:
     """The date that is the nth working day after start (n=0 gives start itself)."""
     if n < 0:
