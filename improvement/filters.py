@@ -107,35 +107,47 @@ def _owners(request) -> QuerySet[User]:
     return User.objects.filter(Exists(actions)).order_by("last_name", "first_name", "username")
 
 
-# The distinct owners of one authority's actions, one probe of the (authority, owner) index per
-# owner (a "skip scan"), instead of reading every one of its actions or every user. Standard
-# SQL, so SQLite runs it too.
+# The distinct owners of one authority's (or team's) actions, one probe of the (authority, owner)
+# or (team, owner) index per owner (a "skip scan"), instead of reading every one of its actions
+# or every user; it stops at the LIMIT. Standard SQL, so SQLite runs it too.
 _OWNER_IDS = """
     WITH RECURSIVE owner_ids(id) AS (
-        SELECT MIN(owner_id) FROM {table} WHERE authority_id = %s
+        SELECT MIN(owner_id) FROM {table} WHERE {column} = %s
         UNION ALL
-        SELECT (
-            SELECT MIN(owner_id) FROM {table} WHERE authority_id = %s AND owner_id > owner_ids.id
-        )
+        SELECT (SELECT MIN(owner_id) FROM {table} WHERE {column} = %s AND owner_id > owner_ids.id)
         FROM owner_ids WHERE owner_ids.id IS NOT NULL
     )
-    SELECT id FROM owner_ids WHERE id IS NOT NULL
+    SELECT id FROM owner_ids WHERE id IS NOT NULL LIMIT %s
 """
+# More names than anyone reads down a select: past this, owners are offered one team at a time.
+OWNER_OPTIONS_MAX = 300
+TEAM_FIRST = (
+    f"More than {OWNER_OPTIONS_MAX} people own actions here: choose a team first, "
+    "then apply the filters"
+)
 
 
-def _owner_options(authority_id: int) -> list[tuple[int, str]]:
-    """(id, name) of the people who own any of one authority's actions, by surname.
+def _owner_options(*, authority_id: int, team_id: int | None) -> list[tuple[int, str]] | None:
+    """(id, name) of the people who own any of one authority's actions, by surname; or of one
+    team's actions when a team is chosen. None when an authority has more than
+    OWNER_OPTIONS_MAX owners and no team is chosen.
 
     Read as values, not model instances: a large authority has thousands of owners.
     """
-    owner_ids = RawSQL(  # noqa: S611 - fixed SQL, the id travels as a parameter
-        _OWNER_IDS.format(table=Action._meta.db_table), [authority_id, authority_id]
+    column, value = ("team_id", team_id) if team_id else ("authority_id", authority_id)
+    # A team's owners are all offered (a team is as far as the choice narrows).
+    limit = None if team_id else OWNER_OPTIONS_MAX + 1
+    owner_ids = RawSQL(  # noqa: S611 - fixed SQL, the values travel as parameters
+        _OWNER_IDS.format(table=Action._meta.db_table, column=column),
+        [value, value, limit or 2**31 - 1],
     )
-    rows = (
+    rows = list(
         User.objects.filter(pk__in=owner_ids)
         .order_by("last_name", "first_name", "username")
         .values_list("pk", "first_name", "last_name", "username")
     )
+    if limit is not None and len(rows) >= limit:
+        return None
     return [(pk, person_name(first, last, username)) for pk, first, last, username in rows]
 
 
@@ -334,7 +346,9 @@ class ActionFilter(django_filters.FilterSet):
             for name in ("owner", "team", "inspection"):
                 offer(name, None, AUTHORITY_FIRST)
         else:
-            offer("owner", _owner_options(authority_id), "")
+            team = chosen.get("team")
+            owners = _owner_options(authority_id=authority_id, team_id=team.pk if team else None)
+            offer("owner", owners, "" if owners is not None else TEAM_FIRST)
             offer("team", labelled(_teams(self.request).filter(authority_id=authority_id)), "")
             inspections = _inspections(self.request).filter(authority_id=authority_id)
             offer("inspection", labelled(inspections), "")

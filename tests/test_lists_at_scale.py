@@ -178,6 +178,23 @@ def test_owner_options_are_named_as_the_user_is(client, home, local_leader):
     assert person_name("Priya", "Shah", "p") == str(User(first_name="Priya", last_name="Shah"))
 
 
+def test_too_many_owners_are_offered_one_team_at_a_time(client, home, local_leader, monkeypatch):
+    monkeypatch.setattr("improvement.filters.OWNER_OPTIONS_MAX", 1)
+    team = TeamFactory(authority=home)
+    in_team = ActionFactory(authority=home, team=team)
+    ActionFactory(authority=home)
+    client.force_login(local_leader)
+    url = reverse("improvement:action-list")
+
+    response = client.get(url)
+    assert options(response, "owner") == [""]
+    assert "choose a team first" in response.content.decode()
+
+    response = client.get(url, {"team": team.pk})
+    assert options(response, "owner") == ["", str(in_team.owner_id)]
+    assert "choose a team first" not in response.content.decode()
+
+
 def test_a_search_counts_to_a_lower_cap(client, leader, owner, monkeypatch):
     monkeypatch.setattr("improvement.views.actions.SEARCH_COUNT_CAP", 3)
     bulk_actions(30, area=ImprovementAreaFactory(), owner=owner)

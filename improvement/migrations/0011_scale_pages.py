@@ -28,6 +28,11 @@ LISTS: list[tuple[str, str]] = [
         "CREATE INDEX scale_action_auth_owner ON improvement_action (authority_id, owner_id)",
         "DROP INDEX IF EXISTS scale_action_auth_owner",
     ),
+    # The same for one team's owners, offered when an authority has too many to list.
+    (
+        "CREATE INDEX scale_action_team_owner ON improvement_action (team_id, owner_id)",
+        "DROP INDEX IF EXISTS scale_action_team_owner",
+    ),
     # My actions, owned part: each due-date range read index only (scope and overdue included).
     (
         "CREATE INDEX scale_action_owner_open_cover ON improvement_action (owner_id, due_date, id) "
