@@ -34,14 +34,15 @@ def _found(text, queryset=None):
 def test_search_finds_title_description_reference_and_notes():
     by_title = ActionFactory(title="Audit supervision records")
     by_description = ActionFactory(description="Return home interviews within 72 hours")
-    by_reference = ActionFactory(reference="7.3", title="Something else")
+    # The factory numbers references "a.b" with b from 1 to 10, so it never makes this one.
+    by_reference = ActionFactory(reference="7.93", title="Something else")
     by_note = ActionFactory(title="Another thing")
     ProgressNoteFactory(action=by_note, text="Fostering panel reviewed the sufficiency plan")
     ActionFactory(title="Unrelated")
 
     assert _found("supervision") == {by_title.pk}
     assert _found("interviews") == {by_description.pk}
-    assert _found("7.3") == {by_reference.pk}
+    assert _found("7.93") == {by_reference.pk}
     assert _found("fostering") == {by_note.pk}
     assert _found("   ") == set(Action.objects.values_list("pk", flat=True))
 
