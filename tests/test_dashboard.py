@@ -752,8 +752,7 @@ def _headline(client, authority) -> tuple[int, str]:
 def test_a_change_to_the_plan_is_counted_at_once(client, authority, local_leader):
     client.force_login(local_leader)
     with freeze_time(NOW) as clock:
-        late = _action(authority, due_date=TODAY - dt.timedelta(days=5))
-        _action(authority, due_date=TODAY - dt.timedelta(days=3))
+        late = _two_overdue_actions(authority)
         assert _headline(client, authority)[0] == 2
         clock.tick(dt.timedelta(seconds=1))
         _record_delivered(late)
@@ -761,6 +760,13 @@ def test_a_change_to_the_plan_is_counted_at_once(client, authority, local_leader
 
     assert count == 1
     assert 'id="figures-counted-at"' not in html
+
+
+def _two_overdue_actions(authority) -> Action:
+    """Two actions past their due date; returns the later-due one."""
+    late = _action(authority, due_date=TODAY - dt.timedelta(days=5))
+    _action(authority, due_date=TODAY - dt.timedelta(days=3))
+    return late
 
 
 def _record_delivered(action):
@@ -796,8 +802,7 @@ def test_a_very_large_plan_reuses_its_figures_and_says_when_they_were_counted(
     monkeypatch.setattr(reads, "LARGE_PLAN_ACTIONS", 2)
     client.force_login(local_leader)
     with freeze_time(NOW) as clock:
-        late = _action(authority, due_date=TODAY - dt.timedelta(days=5))
-        _action(authority, due_date=TODAY - dt.timedelta(days=3))
+        late = _two_overdue_actions(authority)
         assert _headline(client, authority)[0] == 2
 
         clock.tick(dt.timedelta(minutes=2))
