@@ -148,12 +148,7 @@ def _owner_options(*, authority_id: int, team_id: int | None) -> list[tuple[int,
     )
     if limit is not None and len(rows) >= limit:
         return None
-    return [(pk, person_name(first, last, username)) for pk, first, last, username in rows]
-
-
-def person_name(first_name: str, last_name: str, username: str) -> str:
-    """str(user) from its columns: User.__str__ (full name, else username), without the model."""
-    return f"{first_name} {last_name}".strip() or username
+    return [(pk, User.name_from(first, last, username)) for pk, first, last, username in rows]
 
 
 def _teams(request) -> QuerySet[Team]:

@@ -95,7 +95,13 @@ class User(AbstractUser):
         ]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.name_from(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_from(first_name: str, last_name: str, username: str) -> str:
+        """How a person is named everywhere (full name, else username), from the columns alone:
+        lists of thousands of owners read these as values, not as users."""
+        return f"{first_name} {last_name}".strip() or username
 
 
 class Theme(TimeStampedModel):
