@@ -129,7 +129,6 @@ def count_large_plans(*, today: dt.date, now: dt.datetime) -> list[tuple[Authori
     """Count again, and cache, the figures of every plan of LARGE_PLAN_ACTIONS or more, so that
     no leader waits for them (manage.py count_large_plans, from cron every few minutes).
     Returns each such authority with its number of actions."""
-    seconds = figures_cache_seconds()
     large = (
         Authority.objects.annotate(actions_count=Count("actions"))
         .filter(actions_count__gte=LARGE_PLAN_ACTIONS)
@@ -137,15 +136,25 @@ def count_large_plans(*, today: dt.date, now: dt.datetime) -> list[tuple[Authori
     )
     counted = []
     for authority in large:
-        changed = _latest_change(authority)
-        counts = _action_counts(authority=authority, today=today, now=now)
-        theme_rows = _recurring_theme_rows(authority=authority)
-        if seconds:
-            shared_cache.set(
-                _figures_key(authority.pk, today), (now, changed, counts, theme_rows), seconds
-            )
+        counts, _ = _count_and_keep(
+            authority=authority, changed=_latest_change(authority), today=today, now=now
+        )
         counted.append((authority, counts["total"]))
     return counted
+
+
+def _count_and_keep(
+    *, authority: Authority, changed: dt.datetime | None, today: dt.date, now: dt.datetime
+) -> tuple[dict[str, int], list]:
+    """Count the plan's figures and keep them in the cache with what they were counted after."""
+    counts = _action_counts(authority=authority, today=today, now=now)
+    theme_rows = _recurring_theme_rows(authority=authority)
+    seconds = figures_cache_seconds()
+    if seconds:
+        shared_cache.set(
+            _figures_key(authority.pk, today), (now, changed, counts, theme_rows), seconds
+        )
+    return counts, theme_rows
 
 
 def dashboard_figures(
@@ -154,9 +163,8 @@ def dashboard_figures(
     """The headline counts and recurring themes, from the cache while still true (see above);
     the deadline requests to decide are counted live every time."""
     changed = _latest_change(authority)
-    key = _figures_key(authority.pk, today)
     seconds = figures_cache_seconds()
-    cached = shared_cache.get(key) if seconds else None
+    cached = shared_cache.get(_figures_key(authority.pk, today)) if seconds else None
     figures: PlanFigures | None = None
     if cached is not None:
         counted_at, counted_change, counts, theme_rows = cached
@@ -171,10 +179,9 @@ def dashboard_figures(
                 from_cache=True,
             )
     if figures is None:
-        counts = _action_counts(authority=authority, today=today, now=now)
-        theme_rows = _recurring_theme_rows(authority=authority)
-        if seconds:
-            shared_cache.set(key, (now, changed, counts, theme_rows), seconds)
+        counts, theme_rows = _count_and_keep(
+            authority=authority, changed=changed, today=today, now=now
+        )
         figures = PlanFigures(
             counts=counts,
             themes=_recurring_from_rows(theme_rows, inspections),
