@@ -256,7 +256,7 @@ def test_my_actions_pages_hold_the_same_rows_in_the_same_order(mixed, per_page):
 
 
 def test_my_actions_count_is_capped(client, mixed, monkeypatch):
-    monkeypatch.setattr("improvement.paging.COUNT_CAP", 4)
+    monkeypatch.setattr("improvement.views.actions.LIST_COUNT_CAP", 4)
     monkeypatch.setattr("improvement.views.actions.PAGE_SIZE", 3)
     client.force_login(mixed)
     with freeze_time(TODAY):

@@ -123,7 +123,7 @@ def test_capped_paginator_counts_to_the_cap_and_reaches_deep_pages(owner):
 
 
 def test_action_list_says_more_than_the_cap(client, leader, owner, monkeypatch):
-    monkeypatch.setattr("improvement.paging.COUNT_CAP", 10)
+    monkeypatch.setattr("improvement.views.actions.LIST_COUNT_CAP", 10)
     bulk_actions(30, area=ImprovementAreaFactory(), owner=owner)
     client.force_login(leader)
     html = client.get(reverse("improvement:action-list")).content.decode()

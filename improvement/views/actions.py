@@ -22,6 +22,10 @@ from improvement.selectors.dashboard import measure_progress_from_prefetched
 from improvement.uploads import stored_file_download
 
 PAGE_SIZE = 25
+# The lists count their rows this far ("more than 1,000 actions"): forty pages is past anything
+# a person pages through, and each row counted is an index entry read on every page; the
+# dashboard gives the exact totals.
+LIST_COUNT_CAP = 1_000
 # A search counts its matches only this far ("more than 500 actions"): every match is a row
 # checked against the words, where a plain list counts from an index alone.
 SEARCH_COUNT_CAP = 500
@@ -117,7 +121,9 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         action_reads.with_decisions(action_reads.action_queryset()), today=today, now=now
     )
     actions = action_reads.OwnerActionList(user=request.user, today=today, rows=rows)
-    page = CappedPaginator(actions, PAGE_SIZE, ids_first=False).get_page(request.GET.get("page"))
+    page = CappedPaginator(actions, PAGE_SIZE, cap=LIST_COUNT_CAP, ids_first=False).get_page(
+        request.GET.get("page")
+    )
     _mark_rows(page.object_list)
     for action in page.object_list:
         action.row_can_update = request.user.has_perm("improvement.update_action", action)
@@ -147,7 +153,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
     page = CappedPaginator(
         action_filter.qs,
         PAGE_SIZE,
-        cap=SEARCH_COUNT_CAP if search else None,
+        cap=SEARCH_COUNT_CAP if search else LIST_COUNT_CAP,
         count_in_order=search,
     ).get_page(request.GET.get("page"))
     _mark_rows(page.object_list)
