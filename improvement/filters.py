@@ -197,6 +197,9 @@ class OptionSelect(forms.Select):
         return mark_safe(f"<select{attributes}>{options}</select>")  # noqa: S308 - escaped above
 
 
+# What str(inspection) reads: the options are labelled from these columns alone.
+INSPECTION_LABEL_FIELDS = ("kind", "start_date", "publication_date", "authority__name")
+
 AUTHORITY_FIRST = "Choose an authority first, then apply the filters"
 INSPECTION_FIRST = "Choose an inspection first, then apply the filters"
 
@@ -344,15 +347,21 @@ class ActionFilter(django_filters.FilterSet):
             team = chosen.get("team")
             owners = _owner_options(authority_id=authority_id, team_id=team.pk if team else None)
             offer("owner", owners, "" if owners is not None else TEAM_FIRST)
-            offer("team", labelled(_teams(self.request).filter(authority_id=authority_id)), "")
-            inspections = _inspections(self.request).filter(authority_id=authority_id)
+            teams = _teams(self.request).filter(authority_id=authority_id).only("name")
+            offer("team", labelled(teams), "")
+            inspections = (
+                _inspections(self.request)
+                .filter(authority_id=authority_id)
+                .only(*INSPECTION_LABEL_FIELDS)
+            )
             offer("inspection", labelled(inspections), "")
         if inspection_id is None:
             offer("area", None, INSPECTION_FIRST)
         else:
-            offer("area", labelled(_areas(self.request).filter(inspection_id=inspection_id)), "")
-        offer("authority", labelled(form.fields["authority"].queryset), "")
-        offer("theme", labelled(form.fields["theme"].queryset, "slug"), "")
+            areas = _areas(self.request).filter(inspection_id=inspection_id).only("text")
+            offer("area", labelled(areas.select_related(None)), "")
+        offer("authority", labelled(form.fields["authority"].queryset.only("name")), "")
+        offer("theme", labelled(form.fields["theme"].queryset.only("slug", "name"), "slug"), "")
 
     def filter_queryset(self, queryset: QuerySet[Action]) -> QuerySet[Action]:
         queryset = super().filter_queryset(queryset)
