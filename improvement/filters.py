@@ -197,6 +197,18 @@ class OptionSelect(forms.Select):
         return mark_safe(f"<select{attributes}>{options}</select>")  # noqa: S308 - escaped above
 
 
+class PlainInput(forms.TextInput):
+    """A text input drawn without Django's widget templates, as OptionSelect draws a select."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        value = self.format_value(value)
+        attributes = {"type": self.input_type, "name": name}
+        if value is not None:
+            attributes["value"] = value
+        attributes.update(self.build_attrs(self.attrs, attrs))
+        return mark_safe(f"<input{flatatt(attributes)}>")  # noqa: S308 - flatatt escapes
+
+
 # What str(inspection) reads: the options are labelled from these columns alone.
 INSPECTION_LABEL_FIELDS = ("kind", "start_date", "publication_date", "authority__name")
 
@@ -285,6 +297,19 @@ class ActionFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
         self.now = now or timezone.now()
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            # Every control drawn without a template per option or per input: the choice
+            # filters' selects here, the owner, team and other lists in offer_choices.
+            for name in ("status", "rag", "impact", "sort"):
+                field = form.fields[name]
+                field.widget = OptionSelect(attrs=field.widget.attrs, choices=field.choices)
+            for name in ("q", "due_within"):
+                form.fields[name].widget = PlainInput(attrs=form.fields[name].widget.attrs)
+        return self._form
 
     @property
     def sort_value(self) -> str:
