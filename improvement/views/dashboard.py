@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -11,13 +12,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
 from improvement.access import access_authority
 from improvement.clock import action_plan_clock, monitoring_cycle
-from improvement.models import Action, Authority, Inspection, Measure
+from improvement.models import Action, Authority, Inspection, Measure, User
 from improvement.selectors import dashboard as reads
+from improvement.templatetags.action_tags import last_update
 
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
@@ -114,14 +117,36 @@ def _deadline_register_link(user, authority: Authority) -> str | None:
     return reverse("improvement:deadline-list")
 
 
-def _exception_rows(actions: list[Action], *, today: dt.date, stale: bool) -> list[dict]:
+def _exception_rows(actions: list[dict], *, today: dt.date, stale: bool) -> list[dict]:
+    """What each row of an exception list shows, as text ready for the page."""
+    # One reverse() for the list, each row's link from it.
+    href = reverse("improvement:action-detail", args=[0])[: -len("0/")] + "{}/"
     rows = []
     for action in actions:
         if stale:
-            days = (today - timezone.localtime(action.last_update).date()).days
+            days = (today - timezone.localtime(action["last_update"]).date()).days
+            when = last_update(SimpleNamespace(last_note_at=action["last_note_at"]))
+            if not action["last_note_at"]:
+                added = date_format(timezone.localtime(action["created_at"]), "j M Y")
+                when = f"{when} (added {added})"
         else:
-            days = (today - action.due_date).days
-        rows.append({"action": action, "days": days})
+            days = (today - action["due_date"]).days
+            when = date_format(action["due_date"], "j M Y")
+        rows.append(
+            {
+                "pk": action["pk"],
+                "href": href.format(action["pk"]),
+                "name": f"{action['reference']} {action['title']}".strip(),
+                "owner": User.name_from(
+                    action["owner__first_name"],
+                    action["owner__last_name"],
+                    action["owner__username"],
+                ),
+                "team": action["team__name"] or "No team",
+                "when": when,
+                "days": days,
+            }
+        )
     return rows
 
 
@@ -135,15 +160,17 @@ RAISED_BY_SHOWN = 5
 
 
 def _measures_context(request: HttpRequest, authority: Authority, link: ActionLinks) -> dict:
-    measures = reads.dashboard_measures(authority=authority)
-    show_all = request.GET.get("measures") == "all" or len(measures) <= MEASURES_SHOWN
-    shown = (
-        measures if show_all else reads.measures_needing_attention(measures, limit=MEASURES_SHOWN)
-    )
+    if request.GET.get("measures") == "all":
+        measures = reads.dashboard_measures(authority=authority)
+        total = len(measures)
+    else:
+        measures, total = reads.dashboard_measures_needing_attention(
+            authority=authority, limit=MEASURES_SHOWN
+        )
     return {
-        "measures": _measure_rows(shown),
-        "measures_total": len(measures),
-        "measures_cut": not show_all,
+        "measures": _measure_rows(measures),
+        "measures_total": total,
+        "measures_cut": total > len(measures),
         "measures_all_href": (
             reverse("improvement:dashboard-authority", args=[authority.pk])
             + "?measures=all#outcomes"
@@ -244,7 +271,7 @@ def dashboard_authority(request: HttpRequest, pk: int) -> HttpResponse:
         "stale_href": link(stale=1),
         "inspections": inspections,
         "latest_inspection": inspections[-1] if inspections else None,
-        "plan_gaps": reads.dashboard_plan_gaps(inspections=reads.live_inspections(inspections)),
+        "plan_gaps": figures.gaps,
         "live_plan_rule": reads.LIVE_PLAN_RULE,
         **_measures_context(request, authority, link),
         "themes": [
