@@ -76,7 +76,9 @@ class CappedPaginator(Paginator):
             total = len(self.object_list)
             return min(total, limit), total > limit
         rows = self.object_list if self.count_in_order else self.object_list.order_by()
-        seen = rows[: limit + 1].count()
+        # Only the ids in the counted subquery: the annotations a list carries (the rulebook's
+        # states) would be compiled into it and computed for every row counted.
+        seen = rows.values("pk")[: limit + 1].count()
         return min(seen, limit), seen > limit
 
     @cached_property
