@@ -311,6 +311,12 @@ class ActionFilter(django_filters.FilterSet):
                 form.fields[name].widget = PlainInput(attrs=form.fields[name].widget.attrs)
         return self._form
 
+    def selects(self, names: tuple[str, ...]) -> list:
+        """The bound select fields among `names` that this user is offered: the authority only
+        to those who reach many (a leader's own is the only one there is)."""
+        reaches_many = scope.reaches_many(_user(self.request))
+        return [self.form[name] for name in names if name != "authority" or reaches_many]
+
     @property
     def sort_value(self) -> str:
         """The sort in force: the valid one asked for, else the default."""
@@ -385,7 +391,9 @@ class ActionFilter(django_filters.FilterSet):
         else:
             areas = _areas(self.request).filter(inspection_id=inspection_id).only("text")
             offer("area", labelled(areas.select_related(None)), "")
-        offer("authority", labelled(form.fields["authority"].queryset.only("name")), "")
+        if scope.reaches_many(user):
+            # Offered only to those who choose among authorities (see ActionFilter.selects).
+            offer("authority", labelled(form.fields["authority"].queryset.only("name")), "")
         offer("theme", labelled(form.fields["theme"].queryset.only("slug", "name"), "slug"), "")
 
     def filter_queryset(self, queryset: QuerySet[Action]) -> QuerySet[Action]:

@@ -87,6 +87,11 @@ def test_one_authoritys_user_is_offered_its_owners_teams_and_inspections(
     assert INSPECTION_FIRST in html
     assert 'aria-describedby="id_area-hint"' in html
     assert AUTHORITY_FIRST not in html
+    # Their own authority is the only one there is: no select for it, but a link naming it
+    # still filters.
+    assert 'name="authority"' not in html
+    linked = client.get(reverse("improvement:action-list"), {"authority": home.pk})
+    assert list(linked.context["actions"]) == [ours]
 
 
 def test_areas_are_offered_for_the_chosen_inspection_only(client, home, local_leader):

@@ -173,7 +173,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
             "page_obj": page,
             "actions": page.object_list,
             "headers": _sort_headers(request, action_filter.sort_value),
-            "selects": [form[name] for name in SELECT_FILTERS],
+            "selects": action_filter.selects(SELECT_FILTERS),
             "flags": [form[name] for name in FLAG_FILTERS],
             "filtered": filtered,
         },
