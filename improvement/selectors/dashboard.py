@@ -16,8 +16,8 @@ from django.db.models import (
     Count,
     Exists,
     OuterRef,
-    Prefetch,
     Q,
+    QuerySet,
     Subquery,
 )
 from django.db.models.functions import Coalesce
@@ -36,7 +36,6 @@ from improvement.models import (
     PlanSubmission,
     Theme,
 )
-from improvement.selectors.inspections import authority_inspections
 
 EXCEPTION_LIST_LENGTH = 10
 
@@ -254,11 +253,22 @@ def dashboard_stale_actions(
     )
 
 
+# Inspection columns no part of the dashboard shows or reasons on.
+_INSPECTION_UNUSED = (
+    "created_at",
+    "updated_at",
+    "summary",
+    "source_sha256",
+    "lead_inspectors",
+    "report_url",
+    "fieldwork_ranges",
+)
+
+
 def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
-    """The authority's inspections, oldest first, with judgements; has_action: the plan answers
-    at least one of its improvement areas.
-    """
-    answered = ImprovementArea.objects.filter(inspection=OuterRef("pk"), actions__isnull=False)
+    """The authority's inspections, oldest first, each with its judgements and plans sent
+    (`judgements.all()` and `plan_submissions.all()` ask no query), overall_judgement, and the
+    flags the statutory clock and the live plans need (three queries)."""
     answered_open = ImprovementArea.objects.filter(
         inspection=OuterRef("pk"), actions__impact_status=Action.ImpactStatus.NOT_ASSESSED
     )
@@ -266,23 +276,45 @@ def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
     # Ordered on the first known date: PostgreSQL sorts NULL start dates last, SQLite first.
     # The area flags and the plans sent are what the statutory clock needs (clock.py).
     inspections = list(
-        authority_inspections(authority=authority)
+        Inspection.objects.filter(authority=authority)
+        .defer(*_INSPECTION_UNUSED)
         .annotate(
-            has_action=Exists(answered),
             has_open_action=Exists(answered_open),
             has_improvement_area=Exists(areas),
             has_priority_action_area=Exists(areas.filter(is_priority_action=True)),
         )
-        .prefetch_related(
-            Prefetch("plan_submissions", queryset=PlanSubmission.objects.order_by("submitted_on"))
-        )
         .order_by(Coalesce("start_date", "publication_date"), "pk")
     )
+    ids = [i.pk for i in inspections]
+    judgements = defaultdict(list)
+    for judgement in (
+        Judgement.objects.filter(inspection_id__in=ids)
+        .only("inspection_id", "area", "grade", "is_overall", "position")
+        .order_by("is_overall", "position")
+    ):
+        judgements[judgement.inspection_id].append(judgement)
+    plans = defaultdict(list)
+    for plan in PlanSubmission.objects.filter(inspection_id__in=ids).order_by("submitted_on"):
+        plans[plan.inspection_id].append(plan)
     for inspection in inspections:
+        _hold_prefetched(inspection, "judgements", Judgement, judgements[inspection.pk])
+        _hold_prefetched(inspection, "plan_submissions", PlanSubmission, plans[inspection.pk])
         inspection.overall_judgement = next(
-            (j for j in inspection.judgements.all() if j.is_overall), None
+            (j for j in judgements[inspection.pk] if j.is_overall), None
         )
     return inspections
+
+
+def _hold_prefetched(instance, relation: str, model, rows: list) -> None:
+    """Leave `rows` as prefetch_related leaves a relation (an evaluated QuerySet in the
+    instance's prefetch cache), without the filtered QuerySet it builds for each instance:
+    0.1 ms an inspection, 40 inspections on the largest plan."""
+    queryset = QuerySet(model=model)
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[relation] = queryset
 
 
 # Full inspections judge the whole service; each looks back at progress since the one before.
