@@ -1,9 +1,10 @@
 """Scale benchmark: the pages at 1,000 / 100,000 / 1,000,000 actions, served by gunicorn.
 
 For each size it builds (once) a national dataset in its own PostgreSQL database by COPY
-(benchmarks/scale_data.py), serves the app with gunicorn on 127.0.0.1 with DEBUG off, signs in
-as the role that uses each page, and times each page one request at a time and then with 8
-concurrent clients, beside a floor (a trivial view through the same middleware) and a plain
+(benchmarks/scale_data.py) and serves the app with gunicorn on 127.0.0.1 with DEBUG off, every
+size at once on ports BENCH_PORT, BENCH_PORT+1, ...; it signs in as the role that uses each page
+and times each page one request at a time, the requests taking the sizes in turn (so a slower
+spell of a shared machine falls on every size alike), then with 8 concurrent clients, beside a floor (a trivial view through the same middleware) and a plain
 Django admin changelist of the same Action table (the anchor). The CSV export is the largest
 authority's whole action list as its leader downloads it (the list's export link, no filters),
 every byte of the streamed body read; being 100,000 rows at 1,000,000, it is timed fewer times.
@@ -127,12 +128,12 @@ def build(size: int) -> None:
 class Session:
     """A signed-in browser: cookies, CSRF token, timing and the server's query count."""
 
-    def __init__(self, username: str):
+    def __init__(self, username: str, port: int = PORT):
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
         )
-        self.base = f"http://127.0.0.1:{PORT}"
+        self.base = f"http://127.0.0.1:{port}"
         page = self.get("/login/")[2]
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
         status, _, _ = self.post(
@@ -283,13 +284,12 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def time_size(size: int, workers: int, pages_spec: str | None = None) -> dict[str, dict]:
-    env = _env(size)
-    server = subprocess.Popen(
+def _serve(size: int, port: int, workers: int) -> subprocess.Popen:
+    return subprocess.Popen(
         [
             str(Path(PYTHON).parent / "gunicorn"),
             "--bind",
-            f"127.0.0.1:{PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "--log-level",
@@ -298,88 +298,121 @@ def time_size(size: int, workers: int, pages_spec: str | None = None) -> dict[st
             str(TIMEOUT),
             "wsgi_bench:application",
         ],
-        env=env,
+        env=_env(size),
         cwd=REPO,
     )
+
+
+def _wait_until_up(port: int) -> None:
+    for _ in range(900):  # up to 3 minutes: a loaded machine starts workers slowly
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=2)
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def time_sizes(sizes: list[int], workers: int, pages_spec: str | None = None) -> dict:
+    """Every size served at once, each by its own gunicorn, and the single-client requests
+    interleaved across the sizes (1,000, then 1,000,000, then 1,000 again...): a machine that
+    slows down for a while (other work on a shared host) slows every size alike, so the ratio
+    between sizes is the data's doing, not the moment's. The 8-client runs take one size at a
+    time, the other servers idle."""
+    ports = {size: PORT + i for i, size in enumerate(sizes)}
+    servers = {size: _serve(size, ports[size], workers) for size in sizes}
     try:
-        for _ in range(900):  # up to 3 minutes: a loaded machine starts workers slowly
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/login/", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.2)
-        t = _targets(size)
+        for size in sizes:
+            _wait_until_up(ports[size])
+        targets = {size: _targets(size) for size in sizes}
         users = {
-            "national": "bench-national",
-            "leader": t["leader"],
-            "owner": t["owner"],
-            "admin": "bench-admin",
+            size: {
+                "national": "bench-national",
+                "leader": targets[size]["leader"],
+                "owner": targets[size]["owner"],
+                "admin": "bench-admin",
+            }
+            for size in sizes
         }
-        sessions = {role: Session(name) for role, name in users.items()}
+        sessions = {
+            size: {role: Session(name, ports[size]) for role, name in users[size].items()}
+            for size in sizes
+        }
         # Each concurrent client's own session, signed in before any timing: eight password
         # hashes at once would otherwise land inside the other clients' timed requests.
-        crowds: dict[str, list[Session]] = {}
-        results = {}
-        for label, role, method, path in bench_report.select_pages(_pages(t), pages_spec):
-            session = sessions[role]
+        crowds: dict[int, dict[str, list[Session]]] = {size: {} for size in sizes}
+        pages = {
+            size: bench_report.select_pages(_pages(targets[size]), pages_spec) for size in sizes
+        }
+        results: dict[int, dict[str, dict]] = {size: {} for size in sizes}
+        for index, (label, role, method, _) in enumerate(pages[sizes[0]]):
             export = label == bench_report.EXPORT
             repeats, per_client = (
                 (EXPORT_REPEATS, EXPORT_PER_CLIENT) if export else (REPEATS, PER_CLIENT)
             )
-            for _ in range(1 if export else 2):  # warm the workers' caches and connections
-                _request(session, method, path)
-            single = [_request(session, method, path) for _ in range(repeats)]
-            times = [ms for ms, _ in single]
-            queries = {q for _, q in single}
-            concurrent: list[float] = []
-            lock = threading.Lock()
-            if role not in crowds:
-                crowds[role] = [Session(users[role]) for _ in range(CLIENTS)]
-            start = threading.Barrier(CLIENTS)
-
-            def client(
-                n,
-                crowd=crowds[role],
-                method=method,
-                path=path,
-                done=concurrent,
-                lock=lock,
-                per_client=per_client,
-                start=start,
-            ):
-                own = crowd[n]
-                start.wait()
-                if method == "POST":
-                    path = f"/actions/{t['updates'][n % len(t['updates'])]}/update/"
-                mine = [_request(own, method, path)[0] for _ in range(per_client)]
-                with lock:
-                    done.extend(mine)
-
-            threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            results[label] = {
-                "p50": statistics.median(times),
-                "p95": _percentile(times, 0.95),
-                "n": len(times),
-                "c_p50": statistics.median(concurrent),
-                "c_p95": _percentile(concurrent, 0.95),
-                "c_n": len(concurrent),
-                "queries": "/".join(str(q) for q in sorted(queries, key=str)),
-            }
-            print(
-                f"  {size:>9,} {label:<30} p50 {results[label]['p50']:7.1f} ms  "
-                f"p95 {results[label]['p95']:7.1f}  8 clients p95 {results[label]['c_p95']:7.1f}"
-                f"  queries {results[label]['queries']}  "
-                f"({len(times)} one at a time, {CLIENTS} clients x {per_client})",
-                flush=True,
-            )
+            paths = {size: pages[size][index][3] for size in sizes}
+            for size in sizes:
+                for _ in range(1 if export else 2):  # warm the workers' caches and connections
+                    _request(sessions[size][role], method, paths[size])
+            single: dict[int, list] = {size: [] for size in sizes}
+            for _ in range(repeats):
+                for size in sizes:
+                    single[size].append(_request(sessions[size][role], method, paths[size]))
+            for size in sizes:
+                if role not in crowds[size]:
+                    crowds[size][role] = [
+                        Session(users[size][role], ports[size]) for _ in range(CLIENTS)
+                    ]
+                concurrent = _crowd(
+                    crowds[size][role], method, paths[size], per_client, targets[size]
+                )
+                times = [ms for ms, _ in single[size]]
+                queries = {q for _, q in single[size]}
+                row = results[size][label] = {
+                    "p50": statistics.median(times),
+                    "p95": _percentile(times, 0.95),
+                    "n": len(times),
+                    "c_p50": statistics.median(concurrent),
+                    "c_p95": _percentile(concurrent, 0.95),
+                    "c_n": len(concurrent),
+                    "queries": "/".join(str(q) for q in sorted(queries, key=str)),
+                }
+                print(
+                    f"  {size:>9,} {label:<30} p50 {row['p50']:7.1f} ms  "
+                    f"p95 {row['p95']:7.1f}  8 clients p95 {row['c_p95']:7.1f}"
+                    f"  queries {row['queries']}  "
+                    f"({len(times)} one at a time, {CLIENTS} clients x {per_client})",
+                    flush=True,
+                )
         return results
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers.values():
+            server.terminate()
+        for server in servers.values():
+            server.wait(timeout=30)
+
+
+def _crowd(crowd: list[Session], method: str, path: str, per_client: int, t: dict) -> list:
+    """CLIENTS clients at once, each `per_client` requests: their times."""
+    done: list[float] = []
+    lock = threading.Lock()
+    start = threading.Barrier(CLIENTS)
+
+    def client(n: int) -> None:
+        own_path = path
+        if method == "POST":
+            # Updates of the same action at once are refused as conflicts, as they should be.
+            own_path = f"/actions/{t['updates'][n % len(t['updates'])]}/update/"
+        start.wait()
+        mine = [_request(crowd[n], method, own_path)[0] for _ in range(per_client)]
+        with lock:
+            done.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done
 
 
 def export_memory(size: int) -> list[dict]:
@@ -440,11 +473,13 @@ def main(argv: list[str]) -> None:
             build(size)
         return
     workers = int(os.environ.get("BENCH_WORKERS", "4"))
-    results, memory = {}, {}
+    memory = {}
     for size in sizes:
         if rebuild or not built(size):
             subprocess.run([PYTHON, __file__, "build", str(size)], check=True)
-        results[size] = time_size(size, workers, pages_spec)
+    results = time_sizes(sizes, workers, pages_spec)
+    # With the servers stopped: each export in a process of its own.
+    for size in sizes:
         if with_memory:
             memory[size] = export_memory(size)
             _with_streamed_queries(results[size], memory[size])
