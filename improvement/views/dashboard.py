@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
@@ -20,7 +19,7 @@ from improvement.access import access_authority
 from improvement.clock import action_plan_clock, monitoring_cycle
 from improvement.models import Action, Authority, Inspection, Measure, User
 from improvement.selectors import dashboard as reads
-from improvement.templatetags.action_tags import last_update
+from improvement.templatetags.action_tags import day, last_update
 
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
@@ -127,11 +126,11 @@ def _exception_rows(actions: list[dict], *, today: dt.date, stale: bool) -> list
             days = (today - timezone.localtime(action["last_update"]).date()).days
             when = last_update(SimpleNamespace(last_note_at=action["last_note_at"]))
             if not action["last_note_at"]:
-                added = date_format(timezone.localtime(action["created_at"]), "j M Y")
+                added = day(action["created_at"], "j M Y")
                 when = f"{when} (added {added})"
         else:
             days = (today - action["due_date"]).days
-            when = date_format(action["due_date"], "j M Y")
+            when = day(action["due_date"], "j M Y")
         rows.append(
             {
                 "pk": action["pk"],
