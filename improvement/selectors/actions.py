@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import (
@@ -26,13 +27,18 @@ from improvement.models import (
     Evidence,
     Finding,
     ImprovementArea,
+    Inspection,
     Measure,
     MeasureValue,
     Milestone,
     ProgressNote,
     Team,
+    Theme,
     User,
 )
+
+if TYPE_CHECKING:
+    from improvement.selectors.dashboard import MeasureProgress
 
 
 def action_queryset() -> QuerySet[Action]:
@@ -134,28 +140,103 @@ class OwnerActionList:
 
 
 def action_trail_queryset() -> QuerySet[Action]:
-    """Actions with the whole trail prefetched: a fixed number of queries for the detail page."""
-    areas = ImprovementArea.objects.select_related("inspection__authority").prefetch_related(
-        Prefetch("supporting_findings", queryset=Finding.objects.order_by("number"))
-    )
-    measures = Measure.objects.prefetch_related(
-        Prefetch("values", queryset=MeasureValue.objects.order_by("-recorded_on", "-pk"))
-    )
-    return (
-        action_queryset()
-        .select_related("signed_off_by")
-        .prefetch_related(
-            Prefetch("improvement_areas", queryset=areas),
-            "themes",
-            Prefetch("milestones", queryset=Milestone.objects.order_by("position", "due_date")),
-            Prefetch("notes", queryset=ProgressNote.objects.select_related("author")),
-            Prefetch("evidence", queryset=Evidence.objects.select_related("added_by")),
-            Prefetch(
-                "due_date_changes",
-                queryset=DueDateChange.objects.select_related("requested_by", "decided_by"),
-            ),
-            Prefetch("measures", queryset=measures),
+    """Actions with what the detail page shows of the action itself (`action_trail`: the rest)."""
+    return action_queryset().select_related("signed_off_by")
+
+
+# What the detail page shows of an area, of its report paragraphs, and what names the inspection
+# (Inspection.__str__).
+AREA_SHOWN = ("position", "text", "framework_tag", "is_priority_action", "responsible_body")
+FINDING_SHOWN = ("number", "section", "text")
+INSPECTION_NAMED_BY = ("kind", "start_date", "publication_date")
+
+
+@dataclass(frozen=True)
+class Trail:
+    """Everything linked to one action that its page shows, each part in the order shown."""
+
+    areas: list[ImprovementArea]  # each with `findings`, its report paragraphs by number
+    themes: list[str]
+    milestones: list[Milestone]
+    notes: list[ProgressNote]
+    evidence: list[Evidence]
+    due_date_changes: list[DueDateChange]
+    measures: list[MeasureProgress]
+
+
+def action_trail(action: Action) -> Trail:
+    """The action's whole trail in eight queries, whatever it holds.
+
+    Plain filtered reads rather than prefetch_related: a nested prefetch (an area's paragraphs, a
+    measure's values) is skipped when its parents are empty, so the page's query count would
+    depend on the data, and the prefetch machinery cost more than the reads themselves. The
+    paragraphs are read through the link table; each measure's latest value is the subquery
+    the dashboard uses.
+    """
+    # The dashboard's selectors read actions through this module.
+    from improvement.selectors.dashboard import MeasureProgress
+
+    pk = action.pk
+    # Areas with their paragraphs in one query: one row per (area, paragraph), an area with no
+    # paragraph once with none. In the models' order (ImprovementArea's by inspection, newest
+    # first, then position); an action's areas are of its own authority, named already.
+    rows = (
+        ImprovementArea.objects.filter(actions=pk)
+        .order_by(
+            "-inspection__start_date",
+            "-inspection_id",
+            "position",
+            "pk",
+            "supporting_findings__number",
+            "supporting_findings__pk",
         )
+        .values(
+            "pk",
+            *AREA_SHOWN,
+            "inspection",
+            "inspection__authority",
+            *(f"inspection__{name}" for name in INSPECTION_NAMED_BY),
+            *(f"supporting_findings__{name}" for name in FINDING_SHOWN),
+        )
+    )
+    areas: dict[int, ImprovementArea] = {}
+    for row in rows:
+        area = areas.get(row["pk"])
+        if area is None:
+            area = areas[row["pk"]] = ImprovementArea(
+                pk=row["pk"], **{name: row[name] for name in AREA_SHOWN}
+            )
+            inspection = Inspection(
+                pk=row["inspection"],
+                authority_id=row["inspection__authority"],
+                **{name: row[f"inspection__{name}"] for name in INSPECTION_NAMED_BY},
+            )
+            if inspection.authority_id == action.authority_id:
+                inspection.authority = action.authority
+            area.inspection = inspection
+            area.findings = []
+        if row["supporting_findings__number"] is not None:
+            area.findings.append(
+                Finding(**{name: row[f"supporting_findings__{name}"] for name in FINDING_SHOWN})
+            )
+    latest = MeasureValue.objects.filter(measure=OuterRef("pk")).order_by("-recorded_on", "-pk")
+    measures = Measure.objects.filter(actions=pk).annotate(
+        latest_value=Subquery(latest.values("value")[:1]),
+        latest_on=Subquery(latest.values("recorded_on")[:1]),
+    )
+    return Trail(
+        areas=list(areas.values()),
+        themes=list(Theme.objects.filter(actions=pk).values_list("name", flat=True)),
+        milestones=list(Milestone.objects.filter(action=pk).order_by("position", "due_date", "pk")),
+        notes=list(ProgressNote.objects.filter(action=pk).select_related("author")),
+        evidence=list(Evidence.objects.filter(action=pk).select_related("added_by")),
+        due_date_changes=list(
+            DueDateChange.objects.filter(action=pk).select_related("requested_by", "decided_by")
+        ),
+        measures=[
+            MeasureProgress(measure=m, latest_value=m.latest_value, latest_on=m.latest_on)
+            for m in measures
+        ],
     )
 
 
@@ -215,28 +296,97 @@ class OwnerDecision:
     asked_for: dt.date | None = None
 
 
-def decision_of(action: Action) -> OwnerDecision | None:
-    """The decision awaiting the owner, from `with_decisions` annotations: no query."""
+@dataclass(frozen=True)
+class _LatestChange:
+    """The latest deadline request as `with_decisions` annotates it (a DueDateChange's fields)."""
+
+    status: str
+    decided_at: dt.datetime | None
+    new_date: dt.date | None
+    decision_note: str | None
+
+
+def _decision(
+    action: Action,
+    *,
+    sent_back_note: str | None,
+    last_change: DueDateChange | _LatestChange | None,
+    refusal_answered: bool,
+) -> OwnerDecision | None:
     if action.sent_back_at is not None and not action.is_closed:
-        note = getattr(action, "sent_back_note", None) or ""
         return OwnerDecision(
             kind="sent_back",
             label="Sent back",
-            reason=note.removeprefix(SENT_BACK_PREFIX),
+            reason=(sent_back_note or "").removeprefix(SENT_BACK_PREFIX),
             when=action.sent_back_at,
         )
-    refused_at = getattr(action, "refused_at", None)
     if (
-        getattr(action, "last_change_status", None) == DueDateChange.Status.REFUSED
-        and refused_at is not None
-        and not action.refusal_answered
+        last_change is not None
+        and last_change.status == DueDateChange.Status.REFUSED
+        and last_change.decided_at is not None
+        and not refusal_answered
         and not action.is_closed
     ):
         return OwnerDecision(
             kind="refused",
             label="New date refused",
-            reason=action.refused_reason,
-            when=refused_at,
-            asked_for=action.refused_date,
+            reason=last_change.decision_note,
+            when=last_change.decided_at,
+            asked_for=last_change.new_date,
         )
     return None
+
+
+def decision_of(action: Action) -> OwnerDecision | None:
+    """The decision awaiting the owner, from `with_decisions` annotations: no query."""
+    status = getattr(action, "last_change_status", None)
+    return _decision(
+        action,
+        sent_back_note=getattr(action, "sent_back_note", None),
+        last_change=_LatestChange(
+            status=status,
+            decided_at=getattr(action, "refused_at", None),
+            new_date=getattr(action, "refused_date", None),
+            decision_note=getattr(action, "refused_reason", None),
+        )
+        if status is not None
+        else None,
+        refusal_answered=bool(getattr(action, "refusal_answered", False)),
+    )
+
+
+def decision_in_trail(action: Action, trail: Trail) -> OwnerDecision | None:
+    """The decision awaiting the owner, read from its whole trail (`action_trail`): no query.
+
+    The detail page holds every note and deadline request, newest first, so it asks
+    `with_decisions`' three questions of them rather than of five more subqueries: the latest
+    "Sent back: " note written by the send-back, the latest deadline request, and whether the
+    owner or their team lead has written a note since it was refused.
+    tests/test_detail_at_scale.py holds the two readings to the same answers.
+    """
+    sent_back_note = next(
+        (
+            note.text
+            for note in trail.notes
+            if action.sent_back_at is not None
+            and note.created_at <= action.sent_back_at
+            and note.text.startswith(SENT_BACK_PREFIX)
+        ),
+        None,
+    )
+    last_change = trail.due_date_changes[0] if trail.due_date_changes else None
+    answerers = {action.owner_id, action.team.lead_id if action.team_id else None} - {None}
+    refusal_answered = (
+        last_change is not None
+        and last_change.decided_at is not None
+        and any(
+            note.author_id in answerers and note.created_at > last_change.decided_at
+            for note in trail.notes
+        )
+    )
+    return _decision(
+        action,
+        sent_back_note=sent_back_note,
+        last_change=last_change,
+        refusal_answered=refusal_answered,
+    )

@@ -5,12 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from improvement.models import (
-    Action,
-    ProgressNote,
-    Team,
-    User,
-)
+from improvement.models import Action, ProgressNote, User
 
 ACTION_HISTORY_FIELDS = (
     "title",
@@ -47,13 +42,22 @@ class HistoryEntry:
     changes: tuple[FieldChange, ...]
 
 
-def _history_value(field, value, names: dict[str, dict]) -> str:
+# Fields whose recorded value is another row, named through the history query's own joins.
+NAMED_FIELDS = {"owner": "a former user", "signed_off_by": "a former user", "team": "a former team"}
+
+
+USER_FIELDS = ("history_user", "owner", "signed_off_by")
+USER_NAME = ("first_name", "last_name", "username")
+
+
+def _history_value(record, field) -> str:
+    value = getattr(record, field.attname)
     if value is None or value == "":
         return "none"
-    if field.name in ("owner", "signed_off_by"):
-        return str(names["users"].get(value, "a former user"))
-    if field.name == "team":
-        return str(names["teams"].get(value, "a former team"))
+    if field.name in NAMED_FIELDS:
+        # Historical foreign keys have no database constraint: the row may since have gone.
+        named = getattr(record, field.name)
+        return str(named) if named is not None else NAMED_FIELDS[field.name]
     if field.choices:
         return str(dict(field.choices).get(value, value))
     if isinstance(value, dt.date):
@@ -62,22 +66,25 @@ def _history_value(field, value, names: dict[str, dict]) -> str:
 
 
 def action_history(*, action: Action) -> list[HistoryEntry]:
-    """The action's recorded changes, newest first, in three queries whatever their number."""
+    """The action's recorded changes, newest first, in one query whatever their number.
+
+    The people and teams named are joined in that query (left joins: a historical record keeps
+    its foreign keys unconstrained), so the page's query count does not depend on the history.
+    """
     records = list(
         Action.history.filter(id=action.pk)
-        .select_related("history_user")
+        .select_related("history_user", *NAMED_FIELDS)
+        # The compared fields, and of the rows joined only what names them (User.__str__).
+        .only(
+            "history_date",
+            "version",
+            *ACTION_HISTORY_FIELDS,
+            "team__name",
+            *(f"{user}__{name}" for user in USER_FIELDS for name in USER_NAME),
+        )
         .order_by("history_date", "history_id")
     )
     fields = [Action._meta.get_field(name) for name in ACTION_HISTORY_FIELDS]
-    user_ids, team_ids = set(), set()
-    for record in records:
-        user_ids.update(filter(None, (record.owner_id, record.signed_off_by_id)))
-        if record.team_id:
-            team_ids.add(record.team_id)
-    names = {
-        "users": User.objects.in_bulk(user_ids) if user_ids else {},
-        "teams": Team.objects.in_bulk(team_ids) if team_ids else {},
-    }
     entries: list[HistoryEntry] = []
     previous = None
     for record in records:
@@ -92,8 +99,8 @@ def action_history(*, action: Action) -> list[HistoryEntry]:
                             label=str(field.verbose_name).capitalize()
                             if field.name != "rag"
                             else "RAG",
-                            old=_history_value(field, old, names),
-                            new=_history_value(field, new, names),
+                            old=_history_value(previous, field),
+                            new=_history_value(record, field),
                         )
                     )
         if previous is None or changes:

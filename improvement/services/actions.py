@@ -8,8 +8,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
-from django.db.models import F
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from improvement import notifications
@@ -98,6 +98,28 @@ def action_create(
     return action
 
 
+def _constraint_fields(constraint) -> set[str]:
+    if isinstance(constraint, models.CheckConstraint):
+        return set(Q(constraint.condition).referenced_base_fields)
+    return set(getattr(constraint, "fields", ()))
+
+
+def unchanged_fields(model: type[models.Model], changed: Iterable[str]) -> list[str]:
+    """The fields a write of `changed` leaves as they are, for full_clean(exclude=...).
+
+    The stored row already meets every rule on those (the database holds the same constraints),
+    and each check constraint full_clean asks is a query of its own (three, in a transaction), so
+    a write validates its changed fields and every constraint on them, with the fields those
+    constraints compare them against; Model.clean() still runs whole.
+    """
+    keep = set(changed)
+    for constraint in model._meta.constraints:
+        refs = _constraint_fields(constraint)
+        if refs & set(changed):
+            keep |= refs
+    return [field.name for field in model._meta.concrete_fields if field.name not in keep]
+
+
 def save_with_version_check(action: Action, *, expected_version: int, fields: list[str]) -> None:
     """Write only if nobody else has written since expected_version; bump the version."""
     updated = Action.objects.filter(pk=action.pk, version=expected_version).update(
@@ -106,7 +128,8 @@ def save_with_version_check(action: Action, *, expected_version: int, fields: li
     if not updated:
         raise ConcurrentEditError(Action.objects.get(pk=action.pk), expected_version)
     action.version = expected_version + 1
-    action.full_clean()
+    # The version is ours, one more than a stored one: only the caller's fields need checking.
+    action.full_clean(exclude=unchanged_fields(Action, fields))
     # save() rather than update() so that simple-history records the change.
     action.save(update_fields=[*fields, "version", "updated_at"])
 
@@ -140,6 +163,9 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     if action.owner_id != previous_owner_id:
         notifications.notify_assigned(action, by=by)
     return action
+
+
+NOTE_HELD_ROWS = ["action", "author"]
 
 
 def _owner_side(action: Action) -> set[int]:
@@ -194,7 +220,8 @@ def action_record_progress(
         rag_after=new_rag or "",
         is_sample=is_sample,
     )
-    note.full_clean()
+    # The action and the author are rows this write already holds: no query to find them again.
+    note.full_clean(exclude=NOTE_HELD_ROWS)
     note.save()
     fields = ["last_note_at"]
     action.last_note_at = max(filter(None, [action.last_note_at, when]))
@@ -232,7 +259,7 @@ def _append_note(
     )
     when = at or timezone.now()
     note = ProgressNote(action=action, author=by, text=text, created_at=when, is_sample=is_sample)
-    note.full_clean()
+    note.full_clean(exclude=NOTE_HELD_ROWS)
     note.save()
     changes: dict[str, Any] = {}
     if locked.last_note_at is None or locked.last_note_at < when:
@@ -337,6 +364,6 @@ def milestone_set_complete(
         return milestone
     milestone.completed_on = completed_on
     milestone._history_user = by
-    milestone.full_clean()
+    milestone.full_clean(exclude=unchanged_fields(Milestone, ["completed_on"]))
     milestone.save(update_fields=["completed_on", "updated_at"])
     return milestone

@@ -18,7 +18,6 @@ from improvement.models import Action, Evidence
 from improvement.paging import CappedPaginator
 from improvement.selectors import actions as action_reads
 from improvement.selectors import history as history_reads
-from improvement.selectors.dashboard import measure_progress_from_prefetched
 from improvement.uploads import stored_file_download
 
 PAGE_SIZE = 25
@@ -185,30 +184,26 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole trail: report paragraphs, areas, milestones, notes, evidence, measures, history."""
     user, now = request.user, timezone.now()
     today = timezone.localdate(now)
-    trail = rulebook.with_states(
-        action_reads.with_decisions(action_reads.action_trail_queryset()), today=today, now=now
-    )
+    trail = rulebook.with_states(action_reads.action_trail_queryset(), today=today, now=now)
     action = access_action(user, pk, queryset=trail)
     can_update = user.has_perm("improvement.update_action", action)
-    measures = [measure_progress_from_prefetched(m) for m in action.measures.all()]
-    milestones = list(action.milestones.all())
+    parts = action_reads.action_trail(action)
     return render(
         request,
         "improvement/action_detail.html",
         {
             "action": action,
+            "trail": parts,
             "today": today,
             "states": rulebook.states_from_annotations(action),
-            "decision": action_reads.decision_of(action),
+            "decision": action_reads.decision_in_trail(action, parts),
             "can_update": can_update,
             "can_sign_off": (
                 user.has_perm("improvement.sign_off_action", action)
                 and action.delivery_status == Action.DeliveryStatus.DELIVERED
                 and not action.is_closed
             ),
-            "milestones": milestones,
-            "completed_milestones": ",".join(str(m.pk) for m in milestones if m.is_complete),
-            "measures": measures,
+            "completed_milestones": ",".join(str(m.pk) for m in parts.milestones if m.is_complete),
             "history": history_reads.action_history(action=action),
         },
     )
