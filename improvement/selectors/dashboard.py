@@ -20,7 +20,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.functions import Coalesce
 
 from improvement import rulebook
 from improvement.models import (
@@ -253,38 +252,38 @@ def dashboard_stale_actions(
     )
 
 
-# Inspection columns no part of the dashboard shows or reasons on.
-_INSPECTION_UNUSED = (
-    "created_at",
-    "updated_at",
-    "summary",
-    "source_sha256",
-    "lead_inspectors",
-    "report_url",
-    "fieldwork_ranges",
-)
+# The authority's inspections with the flags the live plans and the statutory clock need
+# (clock.py): an open action answers one of its areas; it has areas; it has areas for priority
+# action. Written out, because composing and compiling it through the ORM cost more than running
+# it. Only the columns the dashboard shows or reasons on are read (the others are deferred).
+# Ordered on the first known date: PostgreSQL sorts NULL start dates last, SQLite first.
+_INSPECTIONS = """
+SELECT i.id, i.authority_id, i.kind, i.title, i.start_date, i.end_date, i.publication_date,
+       i.outcome,
+       EXISTS (
+           SELECT 1 FROM improvement_improvementarea a
+           JOIN improvement_action_improvement_areas aa ON aa.improvementarea_id = a.id
+           JOIN improvement_action ac ON ac.id = aa.action_id
+           WHERE a.inspection_id = i.id AND ac.impact_status = %s
+       ) AS has_open_action,
+       EXISTS (
+           SELECT 1 FROM improvement_improvementarea a WHERE a.inspection_id = i.id
+       ) AS has_improvement_area,
+       EXISTS (
+           SELECT 1 FROM improvement_improvementarea a
+           WHERE a.inspection_id = i.id AND a.is_priority_action
+       ) AS has_priority_action_area
+FROM improvement_inspection i
+WHERE i.authority_id = %s
+ORDER BY COALESCE(i.start_date, i.publication_date), i.id
+"""
 
 
 def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
     """The authority's inspections, oldest first, each with its judgements and plans sent
     (`judgements.all()` and `plan_submissions.all()` ask no query), overall_judgement, and the
-    flags the statutory clock and the live plans need (three queries)."""
-    answered_open = ImprovementArea.objects.filter(
-        inspection=OuterRef("pk"), actions__impact_status=Action.ImpactStatus.NOT_ASSESSED
-    )
-    areas = ImprovementArea.objects.filter(inspection=OuterRef("pk"))
-    # Ordered on the first known date: PostgreSQL sorts NULL start dates last, SQLite first.
-    # The area flags and the plans sent are what the statutory clock needs (clock.py).
-    inspections = list(
-        Inspection.objects.filter(authority=authority)
-        .defer(*_INSPECTION_UNUSED)
-        .annotate(
-            has_open_action=Exists(answered_open),
-            has_improvement_area=Exists(areas),
-            has_priority_action_area=Exists(areas.filter(is_priority_action=True)),
-        )
-        .order_by(Coalesce("start_date", "publication_date"), "pk")
-    )
+    flags has_open_action, has_improvement_area and has_priority_action_area (three queries)."""
+    inspections = list(Inspection.objects.raw(_INSPECTIONS, [rulebook.NOT_ASSESSED, authority.pk]))
     ids = [i.pk for i in inspections]
     judgements = defaultdict(list)
     for judgement in (
@@ -297,6 +296,10 @@ def dashboard_inspections(*, authority: Authority) -> list[Inspection]:
     for plan in PlanSubmission.objects.filter(inspection_id__in=ids).order_by("submitted_on"):
         plans[plan.inspection_id].append(plan)
     for inspection in inspections:
+        # SQLite answers EXISTS with 0 or 1.
+        inspection.has_open_action = bool(inspection.has_open_action)
+        inspection.has_improvement_area = bool(inspection.has_improvement_area)
+        inspection.has_priority_action_area = bool(inspection.has_priority_action_area)
         _hold_prefetched(inspection, "judgements", Judgement, judgements[inspection.pk])
         _hold_prefetched(inspection, "plan_submissions", PlanSubmission, plans[inspection.pk])
         inspection.overall_judgement = next(

@@ -25,9 +25,9 @@ PAGE_SIZE = 25
 # a person pages through, and each row counted is an index entry read on every page; the
 # dashboard gives the exact totals.
 LIST_COUNT_CAP = 1_000
-# A search counts its matches only this far ("more than 500 actions"): every match is a row
-# checked against the words, where a plain list counts from an index alone.
-SEARCH_COUNT_CAP = 500
+# A search counts its matches only this far ("more than 250 actions", ten pages): every match
+# is a row checked against the words, where a plain list counts from an index alone.
+SEARCH_COUNT_CAP = 250
 
 # Sortable columns of the action list: (heading, sort key); None is not sortable.
 LIST_COLUMNS = [
