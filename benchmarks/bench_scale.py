@@ -4,8 +4,9 @@ For each size it builds (once) a national dataset in its own PostgreSQL database
 (benchmarks/scale_data.py) and serves the app with gunicorn on 127.0.0.1 with DEBUG off, every
 size at once on ports BENCH_PORT, BENCH_PORT+1, ...; it signs in as the role that uses each page
 and times each page one request at a time, the requests taking the sizes in turn (so a slower
-spell of a shared machine falls on every size alike), then with 8 concurrent clients, beside a floor (a trivial view through the same middleware) and a plain
-Django admin changelist of the same Action table (the anchor). The CSV export is the largest
+spell of a shared machine falls on every size alike), then with 8 concurrent clients, beside a
+floor (a trivial view through the same middleware) and a plain Django admin changelist of the
+same Action table (the anchor). The CSV export is the largest
 authority's whole action list as its leader downloads it (the list's export link, no filters),
 every byte of the streamed body read; being 100,000 rows at 1,000,000, it is timed fewer times.
 Then, with the server stopped, the same export (CSV and XLSX) runs in a process of its own
@@ -231,6 +232,8 @@ def _pages(t: dict) -> list[tuple[str, str, str, str]]:
         ("actions list, 2 filters", "leader", "GET", "/actions/?rag=red&overdue=1"),
         ("actions list, search", "leader", "GET", "/actions/?q=plan"),
         ("actions list, page 500", "leader", "GET", "/actions/?page=500"),
+        ("actions list, by title", "leader", "GET", "/actions/?sort=title"),
+        ("actions list, by owner", "leader", "GET", "/actions/?sort=owner"),
         ("actions list, national", "national", "GET", "/actions/"),
         ("action detail", "leader", "GET", f"/actions/{t['detail']}/"),
         ("my actions", "owner", "GET", "/my-actions/"),
