@@ -127,26 +127,31 @@ TEAM_FIRST = (
 )
 
 
+# A team is as far as the choice narrows: one with more owners than that offers none.
+TEAM_TOO_MANY = (
+    f"More than {OWNER_OPTIONS_MAX} people own this team's actions, too many to list: "
+    "narrow the list with the other filters"
+)
+
+
 def _owner_options(*, authority_id: int, team_id: int | None) -> list[tuple[int, str]] | None:
     """(id, name) of the people who own any of one authority's actions, by surname; or of one
-    team's actions when a team is chosen. None when an authority has more than
-    OWNER_OPTIONS_MAX owners and no team is chosen.
+    team's actions when a team is chosen. None when there are more than OWNER_OPTIONS_MAX.
 
     Read as values, not model instances: a large authority has thousands of owners.
     """
     column, value = ("team_id", team_id) if team_id else ("authority_id", authority_id)
-    # A team's owners are all offered (a team is as far as the choice narrows).
-    limit = None if team_id else OWNER_OPTIONS_MAX + 1
+    limit = OWNER_OPTIONS_MAX + 1
     owner_ids = RawSQL(  # noqa: S611 - fixed SQL, the values travel as parameters
         _OWNER_IDS.format(table=Action._meta.db_table, column=column),
-        [value, value, limit or 2**31 - 1],
+        [value, value, limit],
     )
     rows = list(
         User.objects.filter(pk__in=owner_ids)
         .order_by("last_name", "first_name", "username")
         .values_list("pk", "first_name", "last_name", "username")
     )
-    if limit is not None and len(rows) >= limit:
+    if len(rows) >= limit:
         return None
     return [(pk, User.name_from(first, last, username)) for pk, first, last, username in rows]
 
@@ -377,7 +382,8 @@ class ActionFilter(django_filters.FilterSet):
         else:
             team = chosen.get("team")
             owners = _owner_options(authority_id=authority_id, team_id=team.pk if team else None)
-            offer("owner", owners, "" if owners is not None else TEAM_FIRST)
+            too_many = TEAM_TOO_MANY if team else TEAM_FIRST
+            offer("owner", owners, "" if owners is not None else too_many)
             teams = _teams(self.request).filter(authority_id=authority_id).only("name")
             offer("team", labelled(teams), "")
             inspections = (

@@ -198,6 +198,15 @@ def test_too_many_owners_are_offered_one_team_at_a_time(client, home, local_lead
     assert options(response, "owner") == ["", str(in_team.owner_id)]
     assert "choose a team first" not in response.content.decode()
 
+    # Nor does a team list more than that; a linked owner is still applied and shown.
+    second = ActionFactory(authority=home, team=team)
+    response = client.get(url, {"team": team.pk})
+    assert options(response, "owner") == [""]
+    assert "too many to list" in response.content.decode()
+    response = client.get(url, {"team": team.pk, "owner": second.owner_id})
+    assert options(response, "owner") == ["", str(second.owner_id)]
+    assert list(response.context["actions"]) == [second]
+
 
 def test_a_search_counts_to_a_lower_cap(client, leader, owner, monkeypatch):
     monkeypatch.setattr("improvement.views.actions.SEARCH_COUNT_CAP", 3)
