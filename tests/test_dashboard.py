@@ -899,3 +899,133 @@ def test_large_plans_are_counted_ahead_of_their_readers(
     assert count == 2
     said = " ".join(re.search(r'id="figures-counted-at">(.*?)</p>', html, re.S).group(1).split())
     assert "counted at 12:00 (1 minute ago)" in said
+
+
+# The gaps in the plan are counted with the figures, and kept with them.
+
+
+def _gaps_section(html: str) -> str:
+    return html.split('id="gaps"')[1].split("</section>")[0]
+
+
+def _changed_before_now(authority) -> None:
+    # The history fixture is made outside the frozen clock, so its actions are "changed" after
+    # NOW; put those changes in the past, as they would be.
+    Action.objects.filter(authority=authority).update(updated_at=_ago(1))
+
+
+def test_gaps_are_recounted_with_the_figures_when_the_plan_changes(
+    client, authority, local_leader, history
+):
+    """A new action answering an area changes the plan, so the gap it closes goes at once."""
+    _changed_before_now(authority)
+    client.force_login(local_leader)
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+    with freeze_time(NOW) as clock:
+        assert "Latest area" in _gaps_section(client.get(url).content.decode())
+        clock.tick(dt.timedelta(seconds=1))
+        area = ImprovementArea.objects.get(text="Latest area")
+        _action(authority, improvement_areas=[area])
+        html = client.get(url).content.decode()
+    assert "Latest area" not in _gaps_section(html)
+    assert 'id="figures-counted-at"' not in html
+
+
+def test_a_newly_recorded_inspection_is_in_the_gaps_at_once(
+    client, authority, local_leader, history
+):
+    """The gaps are kept for the inspections whose plan was live; another live set recounts."""
+    client.force_login(local_leader)
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+    with freeze_time(NOW):
+        client.get(url)
+        visit = InspectionFactory(
+            authority=authority,
+            kind=Inspection.Kind.FOCUSED_VISIT,
+            start_date=dt.date(2026, 6, 1),
+        )
+        ImprovementAreaFactory(inspection=visit, text="Area of the new visit")
+        html = client.get(url).content.decode()
+    assert "Area of the new visit" in _gaps_section(html)
+
+
+def test_a_very_large_plan_says_its_gaps_were_counted_with_its_figures(
+    client, authority, local_leader, history, monkeypatch
+):
+    """Reused gaps are said to be as counted then, not as they are now."""
+    monkeypatch.setattr(reads, "LARGE_PLAN_ACTIONS", 2)
+    _changed_before_now(authority)
+    client.force_login(local_leader)
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+    with freeze_time(NOW) as clock:
+        client.get(url)
+        clock.tick(dt.timedelta(minutes=2))
+        area = ImprovementArea.objects.get(text="Latest area")
+        _action(authority, improvement_areas=[area])
+        html = client.get(url).content.decode()
+    assert "Latest area" in _gaps_section(html), "reused, not recounted"
+    said = " ".join(re.search(r'id="figures-counted-at">(.*?)</p>', html, re.S).group(1).split())
+    assert (
+        "The counts, the themes and the gaps in the plan were counted at 12:00 (2 minutes ago): "
+        "changes made since then are not in them yet"
+    ) in said
+
+
+# The measures needing attention are chosen in SQL by the same rule as in Python.
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("limit", [1, 3, 5, 8, 30])
+def test_measures_chosen_in_sql_are_those_the_python_rule_chooses(authority, limit):
+    """Every rank, both directions, and percentages that fall exactly on a half (12.5 rounds
+    to 12 and 13.5 to 14, as Python rounds), at every cut."""
+    owner = OwnerFactory(authority=authority)
+    # (name, direction, baseline, target, latest)
+    cases = [
+        ("a on target", "up", 50, 80, 85),
+        ("b not improving", "up", 50, 80, 40),
+        ("c half even down", "up", 0, 8, 1),  # 12.5% -> 12
+        ("d half even up", "up", 0, 200, 27),  # 13.5% -> 14
+        ("e thirteen", "up", 0, 100, 13),  # 13%
+        ("f lower is better", "down", 20, 10, 15),  # 50%
+        ("g no value", "up", 10, 20, None),
+        ("h lower, worse", "down", 20, 10, 25),
+        ("i fourteen", "up", 0, 100, 14),  # 14%, after d by name
+        ("j lower, on target", "down", 20, 10, 9),
+    ]
+    for name, direction, baseline, target, latest in cases:
+        measure = MeasureFactory(
+            authority=authority,
+            name=name,
+            direction=direction,
+            unit=Measure.Unit.COUNT,
+            baseline_value=Decimal(baseline),
+            target_value=Decimal(target),
+        )
+        if latest is not None:
+            MeasureValueFactory(measure=measure, value=Decimal(latest), recorded_by=owner)
+    MeasureFactory(name="Another authority's")
+
+    chosen, total = reads.dashboard_measures_needing_attention(authority=authority, limit=limit)
+
+    every = reads.dashboard_measures(authority=authority)
+    assert total == len(cases)
+    # All of them fit: name order, as the full list; else the Python rule's choice.
+    cut = limit < total
+    expected = reads.measures_needing_attention(every, limit=limit) if cut else every
+    assert [(p.measure.name, p.latest_value, p.latest_on) for p in chosen] == [
+        (p.measure.name, p.latest_value, p.latest_on) for p in expected
+    ]
+
+
+@freeze_time(NOW)
+def test_names_on_the_drawn_rows_are_escaped(client, authority, local_leader, history):
+    """The rows drawn in Python escape what people typed, as the template did."""
+    MeasureFactory(authority=authority, name='<script>alert("m")</script>')
+    _action(authority, title="<b>Bold</b> & more", due_date=TODAY - dt.timedelta(days=2))
+    client.force_login(local_leader)
+    html = client.get(reverse("improvement:dashboard-authority", args=[authority.pk])).content
+    html = html.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;m&quot;)&lt;/script&gt;" in html
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; more" in html
