@@ -12,6 +12,7 @@ from __future__ import annotations
 from html import escape
 
 from django import template
+from django.template.defaultfilters import truncatewords
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -264,3 +265,54 @@ def theme_rows(rows) -> SafeString:
             "</span></td></tr>"
         )
     return _safe("\n".join(out))
+
+
+@register.simple_tag
+def unsent_plan_items(rows) -> SafeString:
+    """Each earlier inspection whose plan is not recorded as sent, with where its clock stands;
+    `rows` as views.dashboard._clock's "unsent"."""
+    # One reverse() for the list, each item's link from it.
+    href = reverse("improvement:inspection-detail", args=[0])[: -len("0/")]
+    items = []
+    for row in rows:
+        inspection, clock = row["inspection"], row["clock"]
+        status = clock.final.status if clock.is_running else clock.not_started_reason.lower()
+        items.append(
+            f'<li><a class="govuk-link" href="{href}{inspection.pk:d}/#clock">'
+            f"{_e(inspection_name(inspection))}</a>: {_e(status)}</li>"
+        )
+    return _safe("\n".join(items))
+
+
+@register.simple_tag
+def gap_area_items(gaps) -> SafeString:
+    """The improvement areas of one inspection that no action answers (selectors PlanGaps)."""
+    href = escape(gaps.inspection.get_absolute_url())
+    items = []
+    for area in gaps.areas_without_action:
+        priority = (
+            '<strong class="govuk-tag govuk-tag--red">Area for priority action</strong> '
+            if area.is_priority_action
+            else ""
+        )
+        tag = f" ({_e(area.framework_tag)})" if area.framework_tag else ""
+        items.append(
+            f'<li>{priority}<a class="govuk-link" href="{href}#area-{area.pk:d}">'
+            f"{_e(area.text)}</a>{tag}</li>"
+        )
+    return _safe("\n".join(items))
+
+
+@register.simple_tag
+def gap_finding_items(gaps) -> SafeString:
+    """The report paragraphs of one inspection behind no action, each cut to 40 words."""
+    href = escape(gaps.inspection.get_absolute_url())
+    items = []
+    for finding in gaps.findings_without_action:
+        section = f" ({_e(finding.section)})" if finding.section else ""
+        items.append(
+            '<li><a class="govuk-link govuk-!-font-weight-bold" '
+            f'href="{href}#finding-{finding.number:d}">Paragraph {finding.number:d}</a>'
+            f"{section}: {_e(truncatewords(finding.text, 40))}</li>"
+        )
+    return _safe("\n".join(items))
