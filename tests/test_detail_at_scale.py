@@ -14,9 +14,13 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from improvement import services
-from improvement.models import Action
+from improvement.models import Action, ProgressNote
 from improvement.selectors import actions as action_reads
-from improvement.services.actions import save_with_version_check, unchanged_fields
+from improvement.services.actions import (
+    full_clean_at_once,
+    save_with_version_check,
+    unchanged_fields,
+)
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -236,3 +240,30 @@ def test_a_rule_on_a_changed_field_is_still_a_validation_error(owner):
     with pytest.raises(ValidationError):
         # Blue means closed: the constraint that compares it with the impact status still bites.
         save_with_version_check(action, expected_version=action.version, fields=["rag"])
+
+
+def test_constraints_are_asked_together_and_a_failure_names_its_rule(owner):
+    action = ActionFactory(owner=owner, authority=owner.authority)
+    good = ProgressNote(
+        action=action,
+        author=owner,
+        created_at=timezone.now(),
+        text="Done.",
+        rag_before="green",
+        rag_after="red",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        full_clean_at_once(good, exclude=["action", "author"])
+    # One question for the three constraints (with its savepoints, inside a transaction).
+    assert sum("_check" in q["sql"] for q in queries.captured_queries) == 1
+    half = ProgressNote(
+        action=action,
+        author=owner,
+        created_at=timezone.now(),
+        text="Done.",
+        delivery_status_before="in_progress",
+    )
+    with pytest.raises(ValidationError) as error:
+        full_clean_at_once(half, exclude=["action", "author"])
+    assert "note_status_change_has_both_sides" in str(error.value)
+    assert "note_rag_change_has_both_sides" not in str(error.value)

@@ -165,12 +165,12 @@ class Trail:
 
 
 def action_trail(action: Action) -> Trail:
-    """The action's whole trail in eight queries, whatever it holds.
+    """The action's whole trail in seven queries, whatever it holds.
 
     Plain filtered reads rather than prefetch_related: a nested prefetch (an area's paragraphs, a
     measure's values) is skipped when its parents are empty, so the page's query count would
     depend on the data, and the prefetch machinery cost more than the reads themselves. The
-    paragraphs are read through the link table; each measure's latest value is the subquery
+    areas come with their paragraphs in one read; each measure's latest value is the subquery
     the dashboard uses.
     """
     # The dashboard's selectors read actions through this module.

@@ -120,6 +120,27 @@ def unchanged_fields(model: type[models.Model], changed: Iterable[str]) -> list[
     return [field.name for field in model._meta.concrete_fields if field.name not in keep]
 
 
+def full_clean_at_once(instance: models.Model, *, exclude: list[str]) -> None:
+    """full_clean(exclude=...), with the check constraints asked in one query, not one each.
+
+    Django asks each constraint on its own (a query between two savepoints inside a
+    transaction). Together they pass when each does; when they do not, Django's own
+    validation runs to name the rule that failed.
+    """
+    meta = instance._meta
+    if any(not isinstance(c, models.CheckConstraint) for c in meta.constraints):
+        instance.full_clean(exclude=exclude)
+        return
+    instance.full_clean(exclude=exclude, validate_constraints=False)
+    kept = {field.name for field in meta.concrete_fields} - set(exclude)
+    conditions = [c.condition for c in meta.constraints if _constraint_fields(c) <= kept]
+    if not conditions:
+        return
+    against = instance._get_field_expression_map(meta=meta, exclude=exclude)
+    if not Q(*conditions).check(against):
+        instance.validate_constraints(exclude=exclude)
+
+
 def save_with_version_check(action: Action, *, expected_version: int, fields: list[str]) -> None:
     """Write only if nobody else has written since expected_version; bump the version."""
     updated = Action.objects.filter(pk=action.pk, version=expected_version).update(
@@ -129,7 +150,7 @@ def save_with_version_check(action: Action, *, expected_version: int, fields: li
         raise ConcurrentEditError(Action.objects.get(pk=action.pk), expected_version)
     action.version = expected_version + 1
     # The version is ours, one more than a stored one: only the caller's fields need checking.
-    action.full_clean(exclude=unchanged_fields(Action, fields))
+    full_clean_at_once(action, exclude=unchanged_fields(Action, fields))
     # save() rather than update() so that simple-history records the change.
     action.save(update_fields=[*fields, "version", "updated_at"])
 
@@ -221,7 +242,7 @@ def action_record_progress(
         is_sample=is_sample,
     )
     # The action and the author are rows this write already holds: no query to find them again.
-    note.full_clean(exclude=NOTE_HELD_ROWS)
+    full_clean_at_once(note, exclude=NOTE_HELD_ROWS)
     note.save()
     fields = ["last_note_at"]
     action.last_note_at = max(filter(None, [action.last_note_at, when]))
@@ -259,7 +280,7 @@ def _append_note(
     )
     when = at or timezone.now()
     note = ProgressNote(action=action, author=by, text=text, created_at=when, is_sample=is_sample)
-    note.full_clean(exclude=NOTE_HELD_ROWS)
+    full_clean_at_once(note, exclude=NOTE_HELD_ROWS)
     note.save()
     changes: dict[str, Any] = {}
     if locked.last_note_at is None or locked.last_note_at < when:
@@ -364,6 +385,6 @@ def milestone_set_complete(
         return milestone
     milestone.completed_on = completed_on
     milestone._history_user = by
-    milestone.full_clean(exclude=unchanged_fields(Milestone, ["completed_on"]))
+    full_clean_at_once(milestone, exclude=unchanged_fields(Milestone, ["completed_on"]))
     milestone.save(update_fields=["completed_on", "updated_at"])
     return milestone
