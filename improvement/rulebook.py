@@ -112,8 +112,9 @@ def updated_in_round(meeting: BoardMeeting) -> Exists:
 def last_update():
     """When the action was last updated: its latest progress note (last_note_at, kept by the
     services). For ordering and the stale rule an action never noted counts from its creation;
-    every page shows the date through templates/improvement/includes/last_update.html, which
-    says "No progress note yet" rather than passing the creation off as an update.
+    every page shows the date through the last_update tag (improvement/templatetags/
+    action_tags.py), which says "No progress note yet" rather than passing the creation off as
+    an update.
     """
     return Coalesce("last_note_at", "created_at")
 
