@@ -644,23 +644,15 @@ def _attention_key(progress: MeasureProgress) -> tuple:
 
 
 # measures_needing_attention's order, in SQL, so that a plan with hundreds of measures reads only
-# the ones it shows. The latest value is read once per measure (a materialised CTE, which
-# PostgreSQL would otherwise inline, repeating both subqueries wherever the value is used), by
-# the unique (measure, recorded_on) index alone: one value a day, so the date decides.
+# the ones it shows. Each measure's latest value is read once, by the unique (measure,
+# recorded_on) index alone (one value a day, so the date decides): on PostgreSQL by a lateral
+# join; on SQLite, which has none, by two subqueries in a materialised CTE (inlined, they would
+# be repeated wherever the value is used).
 # Only "improving, not on target" measures differ in percent_of_way (0 < way < 100): not improving
 # is 0, no value 0, on target 100, so the other ranks order by name alone. percent_of_way rounds
 # half to even, as Python's round() does; SQL's round() rounds halves away from zero.
 _MEASURES_NEEDING_ATTENTION = """
-WITH latest AS MATERIALIZED (
-    SELECT m.id, m.authority_id, m.name, m.unit, m.direction,
-           m.baseline_value, m.baseline_date, m.target_value, m.target_date,
-           (SELECT v.value FROM improvement_measurevalue v WHERE v.measure_id = m.id
-            ORDER BY v.recorded_on DESC LIMIT 1) AS latest_value,
-           (SELECT v.recorded_on FROM improvement_measurevalue v WHERE v.measure_id = m.id
-            ORDER BY v.recorded_on DESC LIMIT 1) AS latest_on
-    FROM improvement_measure m
-    WHERE m.authority_id = %s
-), ranked AS MATERIALIZED (
+WITH latest AS {latest}, ranked AS (
     SELECT latest.*,
         CASE
             WHEN latest_value IS NULL THEN 2
@@ -685,10 +677,38 @@ ORDER BY CASE WHEN COUNT(*) OVER () <= %s THEN name END, attention,
     name {codepoint_order}, id
 LIMIT %s
 """
-# Python compares names by code point, as PostgreSQL's "C" collation and SQLite's default do.
 _DIALECT = {
-    "postgresql": {"trunc_way": "trunc(way)", "codepoint_order": 'COLLATE "C"'},
-    "sqlite": {"trunc_way": "CAST(way AS INTEGER)", "codepoint_order": ""},
+    "postgresql": {
+        "latest": """(
+    SELECT m.id, m.authority_id, m.name, m.unit, m.direction,
+           m.baseline_value, m.baseline_date, m.target_value, m.target_date,
+           v.value AS latest_value, v.recorded_on AS latest_on
+    FROM improvement_measure m
+    LEFT JOIN LATERAL (
+        SELECT v.value, v.recorded_on FROM improvement_measurevalue v
+        WHERE v.measure_id = m.id ORDER BY v.recorded_on DESC LIMIT 1
+    ) v ON true
+    WHERE m.authority_id = %s
+)""",
+        "trunc_way": "trunc(way)",
+        # Python compares names by code point, as the "C" collation does.
+        "codepoint_order": 'COLLATE "C"',
+    },
+    "sqlite": {
+        "latest": """MATERIALIZED (
+    SELECT m.id, m.authority_id, m.name, m.unit, m.direction,
+           m.baseline_value, m.baseline_date, m.target_value, m.target_date,
+           (SELECT v.value FROM improvement_measurevalue v WHERE v.measure_id = m.id
+            ORDER BY v.recorded_on DESC LIMIT 1) AS latest_value,
+           (SELECT v.recorded_on FROM improvement_measurevalue v WHERE v.measure_id = m.id
+            ORDER BY v.recorded_on DESC LIMIT 1) AS latest_on
+    FROM improvement_measure m
+    WHERE m.authority_id = %s
+)""",
+        "trunc_way": "CAST(way AS INTEGER)",
+        # SQLite's default collation compares by code point already.
+        "codepoint_order": "",
+    },
 }
 
 
