@@ -931,6 +931,31 @@ def test_gaps_are_recounted_with_the_figures_when_the_plan_changes(
     assert 'id="figures-counted-at"' not in html
 
 
+def test_a_link_that_moves_no_action_still_recounts_at_once(
+    client, authority, local_leader, history, django_capture_on_commit_callbacks
+):
+    """Relinking an action changes no updated_at, which the cached figures watch: the service
+    drops them once the change commits, so the gap it closes goes at once."""
+    _changed_before_now(authority)
+    client.force_login(local_leader)
+    url = reverse("improvement:dashboard-authority", args=[authority.pk])
+    action = history["action"]
+    with freeze_time(NOW) as clock:
+        assert "Latest area" in _gaps_section(client.get(url).content.decode())
+        clock.tick(dt.timedelta(seconds=1))
+        latest_area = ImprovementArea.objects.get(text="Latest area")
+        with django_capture_on_commit_callbacks(execute=True):
+            services.action_set_links(
+                action=action,
+                by=local_leader,
+                improvement_areas=[*action.improvement_areas.all(), latest_area],
+            )
+        assert Action.objects.get(pk=action.pk).updated_at == _ago(1)
+        html = client.get(url).content.decode()
+    assert "Latest area" not in _gaps_section(html)
+    assert 'id="figures-counted-at"' not in html
+
+
 def test_a_newly_recorded_inspection_is_in_the_gaps_at_once(
     client, authority, local_leader, history
 ):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db import connection
 from django.db.models import (
@@ -36,9 +35,7 @@ from improvement.models import (
     Theme,
     User,
 )
-
-if TYPE_CHECKING:
-    from improvement.selectors.dashboard import MeasureProgress
+from improvement.selectors.dashboard import MeasureProgress
 
 
 def action_queryset() -> QuerySet[Action]:
@@ -173,9 +170,6 @@ def action_trail(action: Action) -> Trail:
     areas come with their paragraphs in one read; each measure's latest value is the subquery
     the dashboard uses.
     """
-    # The dashboard's selectors read actions through this module.
-    from improvement.selectors.dashboard import MeasureProgress
-
     pk = action.pk
     # Areas with their paragraphs in one query: one row per (area, paragraph), an area with no
     # paragraph once with none. In the models' order (ImprovementArea's by inspection, newest

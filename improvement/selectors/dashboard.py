@@ -20,6 +20,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.utils import timezone
 
 from improvement import rulebook
 from improvement.models import (
@@ -124,6 +125,16 @@ def _latest_change(authority: Authority) -> dt.datetime | None:
 
 def _figures_key(authority_id: int, today: dt.date) -> str:
     return f"{FIGURES_CACHE_KEY}:{authority_id}:{today.isoformat()}"
+
+
+def forget_plan_figures(authority_id: int) -> None:
+    """Drop the authority's cached figures, so its dashboard counts them again on the next visit.
+
+    For changes the marker (an action's `updated_at`) does not see: an action's links to areas
+    and themes, an area's paragraphs or themes, a record deleted. The services call it once the
+    change is committed, so a visit in between cannot keep the figures from before it.
+    """
+    shared_cache.delete(_figures_key(authority_id, timezone.localdate()))
 
 
 def count_large_plans(*, today: dt.date, now: dt.datetime) -> list[tuple[Authority, int]]:

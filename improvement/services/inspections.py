@@ -22,6 +22,7 @@ from improvement.models import (
     Theme,
     User,
 )
+from improvement.services.records import plan_figures_changed
 from improvement.uploads import inspect_upload
 
 
@@ -180,6 +181,7 @@ def improvement_area_set_findings(
             {"supporting_findings": "Supporting findings must come from the same inspection."}
         )
     area.supporting_findings.set(findings)
+    plan_figures_changed(area)
     return area
 
 

@@ -26,6 +26,7 @@ from improvement.models import (
     Theme,
     User,
 )
+from improvement.selectors.dashboard import forget_plan_figures
 from improvement.services.bulk import each_or_none
 from improvement.services.evidence import evidence_remove
 
@@ -97,7 +98,17 @@ def record_save(*, obj: models.Model, by: User, m2m: Mapping[str, Iterable] | No
     obj.save()
     for name, values in m2m.items():
         getattr(obj, name).set(values)
+    plan_figures_changed(obj)
     return obj
+
+
+def plan_figures_changed(obj: models.Model) -> None:
+    """The dashboard's figures of obj's authority are counted again once this change commits:
+    links and deletions move no action's `updated_at`, which the cached figures watch."""
+    authority = scope.authority_of(obj)
+    authority_id = getattr(authority, "pk", authority)
+    if authority_id is not None:
+        transaction.on_commit(lambda: forget_plan_figures(authority_id))
 
 
 @transaction.atomic
@@ -113,6 +124,7 @@ def record_delete(*, obj: models.Model, by: User) -> None:
         evidence_remove(evidence=obj, by=by)
         return
     obj._history_user = by
+    plan_figures_changed(obj)
     try:
         with transaction.atomic():
             obj.delete()
@@ -157,4 +169,5 @@ def action_set_links(
         raise ValidationError("This action is closed, so it can no longer change.")
     action.improvement_areas.set(areas)
     action.themes.set(themes)
+    plan_figures_changed(action)
     return action
