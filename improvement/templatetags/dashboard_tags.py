@@ -31,7 +31,7 @@ KIND_LABELS = _labels(Inspection, "kind")
 GRADE_LABELS = _labels(Judgement, "grade")
 DIRECTION_LABELS = _labels(Measure, "direction")
 
-# GOV.UK tag colour of each Ofsted grade (as templates/improvement/includes/grade_tag.html).
+# GOV.UK tag colour of each Ofsted grade.
 GRADE_COLOURS = {"outstanding": "turquoise", "good": "green", "inadequate": "red"}
 
 
@@ -66,9 +66,10 @@ def _grade(judgement) -> str:
     return GRADE_LABELS.get(judgement.grade, judgement.grade)
 
 
+@register.simple_tag
 def inspection_name(inspection) -> str:
-    """As templates/improvement/includes/inspection_name.html: "ILACS standard inspection,
-    October 2021" (not escaped)."""
+    """An inspection's kind and month, "ILACS standard inspection, October 2021" (not escaped
+    here: the template escapes a simple tag's text, and the rows here escape it with _e)."""
     return f"{_kind(inspection)}, {_date(_when(inspection), 'F Y')}"
 
 
@@ -78,6 +79,13 @@ def _grade_tag(judgement) -> str:
         f'<strong class="govuk-tag app-grade-tag govuk-tag--{colour}">'
         f"{_e(_grade(judgement))}</strong>"
     )
+
+
+@register.simple_tag
+def grade_tag(judgement) -> SafeString:
+    """A judgement's grade as a GOV.UK tag in Ofsted's exact wording, so colour is never the
+    only cue: on the dashboard, the inspections list and an inspection's page."""
+    return _safe(_grade_tag(judgement))
 
 
 @register.simple_tag
