@@ -20,7 +20,6 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.utils import timezone
 
 from improvement import rulebook
 from improvement.models import (
@@ -123,18 +122,8 @@ def _latest_change(authority: Authority) -> dt.datetime | None:
     )
 
 
-def _figures_key(authority_id: int, today: dt.date) -> str:
+def figures_cache_key(authority_id: int, today: dt.date) -> str:
     return f"{FIGURES_CACHE_KEY}:{authority_id}:{today.isoformat()}"
-
-
-def forget_plan_figures(authority_id: int) -> None:
-    """Drop the authority's cached figures, so its dashboard counts them again on the next visit.
-
-    For changes the marker (an action's `updated_at`) does not see: an action's links to areas
-    and themes, an area's paragraphs or themes, a record deleted. The services call it once the
-    change is committed, so a visit in between cannot keep the figures from before it.
-    """
-    shared_cache.delete(_figures_key(authority_id, timezone.localdate()))
 
 
 def count_large_plans(*, today: dt.date, now: dt.datetime) -> list[tuple[Authority, int]]:
@@ -175,7 +164,7 @@ def _count_and_keep(
     seconds = figures_cache_seconds()
     if seconds:
         shared_cache.set(
-            _figures_key(authority.pk, today),
+            figures_cache_key(authority.pk, today),
             (now, changed, live_ids, counts, theme_rows, gap_rows),
             seconds,
         )
@@ -192,7 +181,7 @@ def dashboard_figures(
     live_ids = tuple(i.pk for i in live)
     changed = _latest_change(authority)
     seconds = figures_cache_seconds()
-    cached = shared_cache.get(_figures_key(authority.pk, today)) if seconds else None
+    cached = shared_cache.get(figures_cache_key(authority.pk, today)) if seconds else None
     figures: PlanFigures | None = None
     if cached is not None:
         counted_at, counted_change, counted_live, counts, theme_rows, gap_rows = cached

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.core.cache import cache as shared_cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
 
 from improvement import scope
 from improvement.models import (
@@ -26,7 +28,7 @@ from improvement.models import (
     Theme,
     User,
 )
-from improvement.selectors.dashboard import forget_plan_figures
+from improvement.selectors.dashboard import figures_cache_key
 from improvement.services.bulk import each_or_none
 from improvement.services.evidence import evidence_remove
 
@@ -103,12 +105,17 @@ def record_save(*, obj: models.Model, by: User, m2m: Mapping[str, Iterable] | No
 
 
 def plan_figures_changed(obj: models.Model) -> None:
-    """The dashboard's figures of obj's authority are counted again once this change commits:
-    links and deletions move no action's `updated_at`, which the cached figures watch."""
+    """The dashboard's cached figures of obj's authority are dropped once this change commits,
+    so its next visit counts them again: links and deletions move no action's `updated_at`,
+    which the cached figures watch (selectors.dashboard)."""
     authority = scope.authority_of(obj)
     authority_id = getattr(authority, "pk", authority)
-    if authority_id is not None:
-        transaction.on_commit(lambda: forget_plan_figures(authority_id))
+    if authority_id is None:
+        return
+    key = figures_cache_key(authority_id, timezone.localdate())
+    # Nothing counted, nothing to drop: no callback queued (a demo or an import loads quietly).
+    if shared_cache.get(key) is not None:
+        transaction.on_commit(lambda: shared_cache.delete(key))
 
 
 @transaction.atomic
