@@ -35,7 +35,7 @@ from improvement.models import (
     Theme,
     User,
 )
-from improvement.selectors.dashboard import MeasureProgress
+from improvement.selectors.dashboard import MeasureProgress, measures_with_progress
 
 
 def action_queryset() -> QuerySet[Action]:
@@ -213,17 +213,9 @@ def action_trail(action: Action) -> Trail:
             area.findings.append(
                 Finding(**{name: row[f"supporting_findings__{name}"] for name in FINDING_SHOWN})
             )
-    latest = MeasureValue.objects.filter(measure=OuterRef("pk")).order_by("-recorded_on", "-pk")
     # A measure's actions are of its authority (services.measures), so by name is the models'
     # order (authority, name) without joining the authority.
-    measures = (
-        Measure.objects.filter(actions=pk)
-        .annotate(
-            latest_value=Subquery(latest.values("value")[:1]),
-            latest_on=Subquery(latest.values("recorded_on")[:1]),
-        )
-        .order_by("name", "pk")
-    )
+    measures = Measure.objects.filter(actions=pk).order_by("name", "pk")
     return Trail(
         areas=list(areas.values()),
         themes=list(Theme.objects.filter(actions=pk).values_list("name", flat=True)),
@@ -236,10 +228,7 @@ def action_trail(action: Action) -> Trail:
         due_date_changes=_newest_first(
             DueDateChange.objects.filter(action=pk).select_related("requested_by", "decided_by")
         ),
-        measures=[
-            MeasureProgress(measure=m, latest_value=m.latest_value, latest_on=m.latest_on)
-            for m in measures
-        ],
+        measures=measures_with_progress(measures),
     )
 
 
