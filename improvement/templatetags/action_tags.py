@@ -105,11 +105,16 @@ def day(value: dt.date | dt.datetime | None, format_string: str = "j M Y") -> st
     return _day(value, format_string, translation.get_language())
 
 
-@register.simple_tag
-def last_update(action, long: bool = False) -> str:
+def last_update_text(last_note_at: dt.datetime | None, long: bool = False) -> str:
     """ "Last updated" on every page: the day of the action's latest progress note. An action never
     noted says so, rather than passing its creation off as an update (rulebook.last_update
     orders such actions by their creation)."""
-    if not action.last_note_at:
+    if not last_note_at:
         return "No progress note yet"
-    return day(action.last_note_at, "j F Y" if long else "j M Y")
+    return day(last_note_at, "j F Y" if long else "j M Y")
+
+
+@register.simple_tag
+def last_update(action, long: bool = False) -> str:
+    """last_update_text of an action."""
+    return last_update_text(action.last_note_at, long)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from types import SimpleNamespace
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
@@ -19,7 +18,7 @@ from improvement.access import access_authority
 from improvement.clock import action_plan_clock, monitoring_cycle
 from improvement.models import Action, Authority, Inspection, Measure, User
 from improvement.selectors import dashboard as reads
-from improvement.templatetags.action_tags import day, last_update
+from improvement.templatetags.action_tags import day, last_update_text
 
 # Shown where a chart draws a category, so colour is never the only cue: text is always present.
 STATUS_COLOURS = {"not_started": "grey", "in_progress": "blue", "delivered": "green"}
@@ -124,7 +123,7 @@ def _exception_rows(actions: list[dict], *, today: dt.date, stale: bool) -> list
     for action in actions:
         if stale:
             days = (today - timezone.localtime(action["last_update"]).date()).days
-            when = last_update(SimpleNamespace(last_note_at=action["last_note_at"]))
+            when = last_update_text(action["last_note_at"])
             if not action["last_note_at"]:
                 added = day(action["created_at"], "j M Y")
                 when = f"{when} (added {added})"
