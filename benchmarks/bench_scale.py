@@ -354,17 +354,23 @@ def time_sizes(sizes: list[int], workers: int, pages_spec: str | None = None) ->
             )
             paths = {size: pages[size][index][3] for size in sizes}
             for size in sizes:
-                for _ in range(1 if export else 2):  # warm the workers' caches and connections
+                if role not in crowds[size]:
+                    crowds[size][role] = [
+                        Session(users[size][role], ports[size]) for _ in range(CLIENTS)
+                    ]
+                # Warm every worker, not only the one or two a single client happens to reach:
+                # a worker's first request of a page compiles its templates and may open its
+                # database connection, which a server in service has long done. The crowd's
+                # round reaches all of them; the single client's then warms its own session.
+                if not export:
+                    _crowd(crowds[size][role], method, paths[size], 1, targets[size])
+                for _ in range(1 if export else 2):
                     _request(sessions[size][role], method, paths[size])
             single: dict[int, list] = {size: [] for size in sizes}
             for _ in range(repeats):
                 for size in sizes:
                     single[size].append(_request(sessions[size][role], method, paths[size]))
             for size in sizes:
-                if role not in crowds[size]:
-                    crowds[size][role] = [
-                        Session(users[size][role], ports[size]) for _ in range(CLIENTS)
-                    ]
                 concurrent = _crowd(
                     crowds[size][role], method, paths[size], per_client, targets[size]
                 )
