@@ -7,15 +7,16 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from freezegun import freeze_time
 
-from improvement.filters import AUTHORITY_FIRST, INSPECTION_FIRST
+from improvement.filters import AUTHORITY_FIRST, INSPECTION_FIRST, ActionFilter
 from improvement.models import Action
 from improvement.paging import CappedPaginator
-from improvement.selectors.actions import OwnerActionList, actions_for_owner
+from improvement.selectors.actions import OwnerActionList, actions_for_owner, actions_visible_to
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -348,3 +349,44 @@ def test_my_actions_with_nothing_open(client, home):
         response = client.get(reverse("improvement:my-actions"))
         assert response.status_code == 200
         assert "You have no open actions" in response.content.decode()
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    ("who", "sort", "index"),
+    [
+        ("local_leader", "rag", "scale_action_auth_rag_rank"),
+        ("local_leader", "-rag", "scale_action_auth_rag_rank"),
+        ("local_leader", "status", "scale_action_auth_status_rank"),
+        ("national", "-status", "scale_action_status_rank"),
+        ("national", "rag", "scale_action_rag_rank"),
+    ],
+)
+def test_sorts_by_rank_read_their_indexes(request, home, away, who, sort, index):
+    """Sorted by RAG or status, a page's ids come in order from an index on the same rank
+    (migration 0013), not from sorting every action in reach: the expressions there must stay
+    the ones the list's sort writes."""
+    user = request.getfixturevalue(who)
+    area = ImprovementAreaFactory(inspection__authority=home)
+    colours = ["red", "amber", "green"]
+    statuses = list(Action.DeliveryStatus.values)
+    bulk_actions(
+        400,
+        area=area,
+        owner=OwnerFactory(authority=home),
+        rag=lambda i: colours[i % 3],
+        delivery_status=lambda i: statuses[i % 2],
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE improvement_action")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+    http = RequestFactory().get("/actions/", {"sort": sort})
+    http.user = user
+    now = timezone.make_aware(dt.datetime.combine(TODAY, dt.time(12, 0)))
+    listed = ActionFilter(
+        http.GET, queryset=actions_visible_to(user=user), request=http, today=TODAY, now=now
+    ).qs
+    plan = listed.values("pk")[:25].explain()
+    assert index in plan
+    assert "Sort" not in plan.replace("Sort Key", "")
