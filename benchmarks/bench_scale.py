@@ -234,6 +234,7 @@ def _pages(t: dict) -> list[tuple[str, str, str, str]]:
         ("actions list, page 500", "leader", "GET", "/actions/?page=500"),
         ("actions list, by title", "leader", "GET", "/actions/?sort=title"),
         ("actions list, by owner", "leader", "GET", "/actions/?sort=owner"),
+        ("actions list, by RAG", "leader", "GET", "/actions/?sort=rag"),
         ("actions list, national", "national", "GET", "/actions/"),
         ("action detail", "leader", "GET", f"/actions/{t['detail']}/"),
         ("my actions", "owner", "GET", "/my-actions/"),
