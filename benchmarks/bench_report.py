@@ -21,7 +21,12 @@ P50_UNDER_MS = {
     "quick update POST": 30,
     "actions list, search": 100,
 }
-UNDER_ANCHOR = ("admin changelist", "admin changelist, filtered", "admin changelist, search")
+UNDER_ANCHOR = (
+    "admin changelist",
+    "admin changelist, filtered",
+    "admin changelist, search",
+    "admin progress notes",
+)
 MAX_GROWTH = 1.5  # p50 at the largest size over p50 at the smallest
 CONCURRENT_P95_UNDER_MS = 250
 EXPORT_MEMORY_UNDER_MB = 100

@@ -212,8 +212,14 @@ def _targets(size: int) -> dict:
         f"ORDER BY id LIMIT {CLIENTS + 1}",
         name,
     ).split()
+    inspection = _psql(
+        f"SELECT id FROM improvement_inspection WHERE authority_id = {largest} "
+        "ORDER BY start_date DESC, id DESC LIMIT 1",
+        name,
+    )
     return {
         "largest": largest,
+        "inspection": int(inspection),
         "leader": f"leader-{largest}",
         "owner": owner,
         "detail": int(detail),
@@ -248,6 +254,14 @@ def _pages(t: dict) -> list[tuple[str, str, str, str]]:
         ),
         ("admin changelist, search", "admin", "GET", "/admin/improvement/action/?q=plan"),
         ("plain-admin anchor", "admin", "GET", "/bench-admin/improvement/action/"),
+        # Pages beside the lists that read the same tables: the largest authority's latest
+        # inspection with the actions answering it, its deadline register, its board pack draft,
+        # a leader's emails, and the admin's progress notes (5 per action).
+        ("inspection page", "leader", "GET", f"/inspections/{t['inspection']}/"),
+        ("deadline register", "leader", "GET", "/deadlines/"),
+        ("board pack draft", "leader", "GET", f"/packs/authority/{t['largest']}/"),
+        ("your emails", "leader", "GET", "/emails/"),
+        ("admin progress notes", "admin", "GET", "/admin/improvement/progressnote/"),
         # The action list's export link with the list unfiltered: every action of the authority.
         (bench_report.EXPORT, "leader", "GET", "/actions/export.csv"),
     ]
