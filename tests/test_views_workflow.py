@@ -12,6 +12,8 @@ from freezegun import freeze_time
 
 from improvement import roles
 from improvement.models import Action, DueDateChange, ProgressNote
+from improvement.selectors import workflow as workflow_reads
+from improvement.views.workflow import RECENT_DECISIONS
 from tests.factories import (
     TODAY,
     ActionFactory,
@@ -308,6 +310,55 @@ def test_recent_decisions_are_listed(client, world):
     assert "Recent decisions" in page
     assert "Refused" in page
     assert "Not without a recovery plan." in page
+
+
+def _decided(action, *, at, by):
+    return DueDateChangeFactory(
+        action=action,
+        status=DueDateChange.Status.APPROVED,
+        decided_by=by,
+        decided_at=at,
+    )
+
+
+def test_recent_decisions_are_the_newest_in_reach_newest_first(client, world):
+    """The page shows the newest few decisions of the user's authority, whatever another has."""
+    oldest = timezone.now() - dt.timedelta(days=100)
+    ours = [
+        _decided(world.action, at=oldest + dt.timedelta(days=i), by=world.leader2)
+        for i in range(RECENT_DECISIONS + 3)
+    ]
+    elsewhere = ActionFactory(authority=world.outsider.authority)
+    for i in range(5):
+        _decided(elsewhere, at=timezone.now() + dt.timedelta(days=i), by=world.outsider)
+    DueDateChangeFactory(action=ActionFactory(authority=world.authority))  # pending: not decided
+    client.force_login(world.leader)
+
+    shown = client.get(list_url()).context["decided"]
+
+    assert [c.pk for c in shown] == [c.pk for c in reversed(ours)][:RECENT_DECISIONS]
+
+
+def test_recent_decisions_for_an_owner_are_only_about_their_own_actions(client, world):
+    theirs = ActionFactory(authority=world.authority, owner=world.other_owner)
+    newer_but_theirs = _decided(theirs, at=timezone.now(), by=world.leader)
+    mine = _decided(world.action, at=timezone.now() - dt.timedelta(days=1), by=world.leader)
+    client.force_login(world.owner)
+
+    shown = client.get(list_url()).context["decided"]
+
+    assert [c.pk for c in shown] == [mine.pk]
+    assert newer_but_theirs.pk not in [c.pk for c in shown]
+
+
+def test_recent_decisions_are_picked_by_id_before_rows_are_joined():
+    """The LIMIT sits in a subquery of ids: with whole rows under it PostgreSQL walked every
+    decision in the country, joining each to its action, until enough of one authority showed."""
+    leader = LeaderFactory()
+    queryset = workflow_reads.recent_due_date_decisions(user=leader, limit=RECENT_DECISIONS)
+    outer, _, inner = str(queryset.query).partition("IN (SELECT")
+    assert "LIMIT" not in outer
+    assert f"LIMIT {RECENT_DECISIONS}" in inner
 
 
 def test_deadline_list_needs_a_role_and_login(client, world):

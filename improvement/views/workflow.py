@@ -114,8 +114,9 @@ def deadline_list(request: HttpRequest) -> HttpResponse:
     )
     pending = register.filter(status=DueDateChange.Status.PENDING).order_by("created_at", "pk")
     page_obj = Paginator(pending, PAGE_SIZE).get_page(request.GET.get("page"))
-    decided = register.exclude(status=DueDateChange.Status.PENDING)
-    decided = decided.order_by("-decided_at", "-pk")[:RECENT_DECISIONS]
+    decided = workflow_reads.recent_due_date_decisions(
+        user=user, involving=None if sees_all else user, limit=RECENT_DECISIONS
+    )
     return render(
         request,
         "improvement/deadline_list.html",
