@@ -10,6 +10,7 @@ from freezegun import freeze_time
 
 from improvement import roles
 from improvement.models import Finding, Inspection, Judgement
+from improvement.views.inspections import ACTIONS_PER_AREA, AREAS_PER_PAGE
 from tests.factories import (
     ActionFactory,
     AuthorityFactory,
@@ -328,6 +329,61 @@ def test_inspection_detail_query_count_does_not_grow(client, authority, knowsley
     add(10, 2, 5, 1)
     client.get(url)
     at_10 = count_queries(client, url)
-    add(990, 10, 200, 100)
+    # Enough areas to page them, and actions per area past what an area shows.
+    add(990, AREAS_PER_PAGE + 10, 200, 100)
     at_1000 = count_queries(client, url)
     assert at_10 == at_1000
+
+
+def test_an_area_shows_its_soonest_actions_and_links_to_the_rest(client, authority, knowsley_2021):
+    """Past ACTIONS_PER_AREA the page shows the soonest due and sends the rest to the list."""
+    area = ImprovementAreaFactory(inspection=knowsley_2021, position=1)
+    few = ImprovementAreaFactory(inspection=knowsley_2021, position=2)
+    owner = OwnerFactory(authority=authority)
+    many = bulk_actions(
+        ACTIONS_PER_AREA + 3,
+        area=area,
+        owner=owner,
+        due_date=lambda i: dt.date(2027, 1, 1) + dt.timedelta(days=i),
+    )
+    bulk_actions(2, area=few, owner=owner)
+    client.force_login(LeaderFactory(authority=authority))
+
+    response = client.get(detail_url(knowsley_2021))
+    page = response.content.decode()
+
+    shown = {a.pk: a for a in response.context["areas"]}
+    assert [a.pk for a in shown[area.pk].first_actions] == [a.pk for a in many[:ACTIONS_PER_AREA]]
+    for later in many[ACTIONS_PER_AREA:]:
+        assert reverse("improvement:action-detail", args=[later.pk]) not in page
+    link = f"{reverse('improvement:action-list')}?area={area.pk}"
+    assert f'href="{link}"' in page
+    assert f"See all {ACTIONS_PER_AREA + 3} actions answering area 1</a> (3 more" in page
+    assert f"?area={few.pk}" not in page
+    assert len(shown[few.pk].first_actions) == 2
+
+
+def test_areas_past_a_page_are_paged_and_the_warning_counts_them_all(
+    client, authority, knowsley_2021
+):
+    """An inspection with more areas than a page shows them a page at a time, in report order;
+    the warning about unanswered areas counts every area, not only the page's."""
+    areas = [
+        ImprovementAreaFactory(inspection=knowsley_2021, position=i, text=f"Area text {i}.")
+        for i in range(1, AREAS_PER_PAGE + 3)
+    ]
+    owner = OwnerFactory(authority=authority)
+    bulk_actions(1, area=areas[0], owner=owner)
+    client.force_login(LeaderFactory(authority=authority))
+
+    first = client.get(detail_url(knowsley_2021)).content.decode()
+    second = client.get(detail_url(knowsley_2021) + "?page=2").content.decode()
+
+    total = AREAS_PER_PAGE + 2
+    assert f'id="area-{areas[AREAS_PER_PAGE - 1].pk}"' in first
+    assert f'id="area-{areas[AREAS_PER_PAGE].pk}"' not in first
+    assert f'id="area-{areas[AREAS_PER_PAGE].pk}"' in second
+    assert f"Areas 1 to {AREAS_PER_PAGE} of {total}" in first
+    assert f"{total - 1} of {total} areas for improvement have no action" in first
+    assert f"{total - 1} of {total} areas for improvement have no action" in second
+    assert 'rel="next"' in first

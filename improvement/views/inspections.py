@@ -19,6 +19,11 @@ from improvement.models import Inspection
 from improvement.selectors import inspections as inspection_reads
 
 PAGE_SIZE = 25
+# A report names a handful of areas, each answered by a handful of actions; past these the page
+# pages its areas and sends the rest of an area's actions to the action list, so that it costs
+# the same whatever an inspection holds.
+AREAS_PER_PAGE = 20
+ACTIONS_PER_AREA = 10
 # Ofsted stopped giving an overall effectiveness judgement under ILACS from this date.
 NO_OVERALL_FROM = dt.date(2026, 4, 1)
 
@@ -54,13 +59,19 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     now = timezone.now()
     today = timezone.localdate(now)
     inspection = access_inspection(
-        request.user, pk, queryset=inspection_reads.inspection_page_queryset(today=today, now=now)
+        request.user, pk, queryset=inspection_reads.inspection_page_queryset()
     )
     judgements = list(inspection.judgements.all())
-    areas = list(inspection.improvement_areas.all())
+    areas_page = Paginator(
+        inspection_reads.inspection_areas(
+            inspection, today=today, now=now, actions_per_area=ACTIONS_PER_AREA
+        ),
+        AREAS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    areas = list(areas_page.object_list)
     for area in areas:
-        area.action_list = list(area.actions.all())
-        for action in area.action_list:
+        area.more_action_count = area.action_count - len(area.first_actions)
+        for action in area.first_actions:
             action.states = rulebook.states_from_annotations(action)
     findings = list(inspection.findings.all())
     # Paragraphs are numbered through the report, so one section's paragraphs are consecutive.
@@ -77,7 +88,8 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "judgements": [j for j in judgements if not j.is_overall],
             "after_overall_removed": _after_overall_removed(inspection),
             "areas": areas,
-            "unanswered_count": sum(1 for area in areas if not area.action_list),
+            "areas_page": areas_page,
+            "unanswered_count": inspection_reads.unanswered_area_count(inspection) if areas else 0,
             "sections": sections,
             "finding_count": len(findings),
             "clock": clock,
