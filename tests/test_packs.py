@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 from freezegun import freeze_time
 from pypdf import PdfReader
@@ -33,6 +33,9 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the partial index is PostgreSQL's"
+)
 
 NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC)
 BOARD = dt.date(2026, 12, 10)
@@ -349,16 +352,42 @@ def test_a_bad_board_date_is_a_clear_error(client, plan):
     assert not BoardPack.objects.exists()
 
 
-@freeze_time(NOW)
-@pytest.mark.parametrize("size", [10, 60])
-def test_draft_page_queries_do_not_grow_with_the_plan(
-    client, plan, size, django_assert_num_queries
-):
-    bulk_actions(size, area=plan.area, owner=plan.owner)
+def draft_queries(client, plan, board_date="10/12/2026") -> int:
+    """The queries of the draft page, its figures not yet cached (the most it asks)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cache.clear()
     client.force_login(plan.leader)
-    with django_assert_num_queries(18):
-        page = client.get(url("pack-draft", plan.home.pk), {"board_date": "10/12/2026"})
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url("pack-draft", plan.home.pk), {"board_date": board_date})
     assert page.status_code == 200
+    return len(queries)
+
+
+@freeze_time(NOW)
+def test_draft_page_queries_do_not_grow_with_the_plan(client, plan):
+    def grow(size):
+        bulk_actions(size, area=plan.area, owner=plan.owner, due_date=TODAY - dt.timedelta(days=3))
+        ImprovementAreaFactory(inspection=plan.area.inspection, position=size)
+        MeasureValueFactory(measure=MeasureFactory(authority=plan.home), recorded_on=TODAY)
+        return draft_queries(client, plan)
+
+    assert grow(10) == grow(60)
+
+
+@freeze_time(NOW)
+def test_draft_page_queries_do_not_grow_with_the_changes_since_the_last_pack(client, plan):
+    pack_services.board_pack_freeze(
+        authority=plan.home, board_date=BOARD, by=plan.leader, now=NOW - dt.timedelta(days=1)
+    )
+
+    def grow(size):
+        bulk_actions(size, area=plan.area, owner=plan.owner)
+        return draft_queries(client, plan, board_date="14/01/2027")
+
+    assert grow(10) == grow(60)
 
 
 def test_a_frozen_packs_pdf_is_rendered_once(plan, monkeypatch):
@@ -375,3 +404,215 @@ def test_a_frozen_packs_pdf_is_rendered_once(plan, monkeypatch):
     second = pack_services.frozen_pack_pdf(pack)
     assert first == second and first.startswith(b"%PDF-")
     assert rendered == [pack.html]
+
+
+# A large plan: every action counted, each list capped with how many more there are
+
+
+def overdue_bulk(plan, n):
+    return bulk_actions(
+        n,
+        area=plan.area,
+        owner=plan.owner,
+        due_date=lambda i: TODAY - dt.timedelta(days=10 + i),
+        start_date=TODAY - dt.timedelta(days=400),
+    )
+
+
+def test_exception_lists_are_capped_and_say_how_many_more(plan):
+    extra = pack_reads.PACK_LIST_LENGTH + 5
+    overdue_bulk(plan, extra)
+    content = content_of(plan)
+    assert content["exception_counts"]["overdue"] == extra + 1
+    assert content["summary"]["overdue"] == extra + 1
+    # The most overdue first, as the action list filtered to them shows them.
+    most_overdue = Action.objects.filter(authority=plan.home, due_date__lt=TODAY).order_by(
+        "due_date", "pk"
+    )
+    expected = list(most_overdue.values_list("pk", flat=True)[: pack_reads.PACK_LIST_LENGTH])
+    assert content["exceptions"]["overdue"] == expected
+    # Only the actions the pack lists are in it, not the whole plan.
+    listed = {a["id"] for a in content["actions"]}
+    assert set(expected) <= listed
+    assert len(listed) < Action.objects.filter(authority=plan.home).count()
+    [group] = [
+        g for g in pack_reads.pack_view(content)["exception_groups"] if g["state"] == "overdue"
+    ]
+    assert group["count"] == extra + 1 and group["more"] == 6
+    assert group["list_url"] == f"{url('action-list')}?authority={plan.home.pk}&overdue=1"
+    # The document (frozen HTML, PDF) says how many more, without links into the site.
+    html = pack_services.pack_html(content)
+    assert "And 6 more." in html
+    assert "see all" not in html
+
+
+@freeze_time(NOW)
+def test_the_draft_page_links_each_capped_list_to_the_action_list(client, plan):
+    overdue_bulk(plan, pack_reads.PACK_LIST_LENGTH + 1)
+    client.force_login(plan.leader)
+    page = client.get(url("pack-draft", plan.home.pk), {"board_date": "10/12/2026"})
+    html = page.content.decode()
+    overdue = f"{url('action-list')}?authority={plan.home.pk}&amp;overdue=1"
+    assert f'And 2 more: <a class="govuk-link" href="{overdue}">' in html
+    area = f"{url('action-list')}?authority={plan.home.pk}&amp;area={plan.area.pk}"
+    assert f'<a class="govuk-link" href="{area}">see all' in html
+
+
+def test_areas_show_their_figures_and_first_actions_newest_inspection_first(plan):
+    overdue_bulk(plan, pack_reads.AREA_ACTIONS_SHOWN)
+    newer = InspectionFactory(
+        authority=plan.home, title="Knowsley focused visit", start_date=dt.date(2026, 11, 2)
+    )
+    newer_areas = [
+        ImprovementAreaFactory(inspection=newer, position=n, text=f"Area {n}")
+        for n in range(1, pack_reads.PACK_AREAS_SHOWN + 2)
+    ]
+    content = content_of(plan)
+    assert content["areas_count"] == len(newer_areas) + 1
+    shown = content["areas"]
+    assert [a["id"] for a in shown] == [a.pk for a in newer_areas[: pack_reads.PACK_AREAS_SHOWN]]
+    # An area no action answers says so: a gap the board should see.
+    assert shown[0]["count"] == 0 and shown[0]["actions"] == []
+    view = pack_reads.pack_view(content)
+    assert view["areas_more"] == 2
+    html = pack_services.pack_html(content)
+    assert "No action answers this area yet." in html
+    assert f"{pack_reads.PACK_AREAS_SHOWN} areas of the latest inspections, of 32" in html
+
+
+def test_an_areas_figures_count_all_its_actions_and_list_the_first(plan):
+    overdue_bulk(plan, pack_reads.AREA_ACTIONS_SHOWN)
+    [area] = content_of(plan)["areas"]
+    total = pack_reads.AREA_ACTIONS_SHOWN + 3
+    assert area["count"] == total and area["open"] == total
+    assert area["red"] == 1 and area["overdue"] == pack_reads.AREA_ACTIONS_SHOWN + 1
+    first = Action.objects.filter(improvement_areas=plan.area).order_by("due_date", "pk")
+    assert area["actions"] == list(
+        first.values_list("pk", flat=True)[: pack_reads.AREA_ACTIONS_SHOWN]
+    )
+    html = pack_services.pack_html(content_of(plan))
+    assert (
+        f"{total} actions: {total} open, 1 red, {pack_reads.AREA_ACTIONS_SHOWN + 1} overdue."
+        in html
+    )
+    assert "And 3 more, by due date." in html
+
+
+def test_changes_since_count_every_change_and_list_the_first(plan):
+    with freeze_time(NOW):
+        frozen = pack_services.board_pack_freeze(
+            authority=plan.home, board_date=BOARD, by=plan.leader, now=NOW
+        )
+    # The next pack compares against one line per action, not a copy of each row.
+    lines = frozen.content["snapshot"].splitlines()
+    assert sorted(int(line.split()[0]) for line in lines) == sorted(
+        [plan.overdue.pk, plan.red.pk, plan.delivered.pk]
+    )
+    later = NOW + dt.timedelta(days=20)
+    with freeze_time(later):
+        new = bulk_actions(pack_reads.PACK_LIST_LENGTH + 3, area=plan.area, owner=plan.owner)
+        content = content_of(plan, board=NEXT_BOARD, today=later.date(), now=later)
+    changes = content["changes"]
+    assert changes["counts"]["new"] == pack_reads.PACK_LIST_LENGTH + 3
+    assert len(changes["new"]) == pack_reads.PACK_LIST_LENGTH
+    assert set(changes["new"]) <= {a.pk for a in new}
+    html = pack_services.pack_html(content)
+    assert f"{pack_reads.PACK_LIST_LENGTH + 3} changes." in html
+    assert "there are also 3 more new actions." in html
+
+
+def test_a_pack_frozen_before_lists_were_capped_still_shows_and_compares(plan):
+    """Packs frozen earlier hold every action in full and no snapshot: they still render
+    (capped alike) and the next pack still compares against them."""
+    overdue_bulk(plan, pack_reads.PACK_LIST_LENGTH + 2)
+    content = content_of(plan)
+    every = Action.objects.filter(authority=plan.home).values_list("pk", flat=True)
+    content["actions"] = pack_reads._action_rows(set(every), today=TODAY, now=NOW)
+    content["exceptions"] = {
+        state: [a["id"] for a in content["actions"] if state in a["states"]]
+        for state, _ in pack_reads.EXCEPTIONS
+    }
+    for key in ("exception_counts", "areas_count", "snapshot"):
+        content.pop(key, None)
+    for area in content["areas"]:
+        area["actions"] = list(every)
+        for key in ("count", "open", "red", "overdue"):
+            area.pop(key)
+    old = BoardPack(
+        authority=plan.home,
+        board_date=BOARD,
+        frozen_at=NOW,
+        frozen_by=plan.leader,
+        content=content,
+        html="<p>Frozen earlier.</p>",
+        sha256="0" * 64,
+    )
+    old.save()
+    view = pack_reads.pack_view(old.content)
+    [overdue] = [g for g in view["exception_groups"] if g["state"] == "overdue"]
+    assert overdue["count"] == pack_reads.PACK_LIST_LENGTH + 3
+    assert len(overdue["rows"]) == pack_reads.PACK_LIST_LENGTH
+    [area] = view["areas"]
+    assert area["count"] == len(every) and len(area["rows"]) == pack_reads.AREA_ACTIONS_SHOWN
+    html = pack_services.pack_html(old.content)
+    assert "And 3 more." in html and "And 10 more, by due date." in html
+    later = NOW + dt.timedelta(days=20)
+    with freeze_time(later):
+        plan.red.refresh_from_db()
+        services.action_record_progress(
+            action=plan.red,
+            by=plan.owner,
+            expected_version=plan.red.version,
+            text="Recruited.",
+            rag=Action.Rag.GREEN,
+        )
+        changes = content_of(plan, board=NEXT_BOARD, today=later.date(), now=later)["changes"]
+    assert changes["since"] == BOARD.isoformat()
+    assert changes["new"] == [] and changes["redated"] == []
+    assert changes["rag_moved"] == [{"id": plan.red.pk, "from": "red", "to": "green"}]
+
+
+def test_the_draft_counts_from_the_dashboards_figures_and_a_frozen_pack_live(plan, monkeypatch):
+    from improvement.selectors import dashboard as dashboard_reads
+
+    # A large plan's figures are counted again on a timer only (the dashboard's rule).
+    monkeypatch.setattr(dashboard_reads, "LARGE_PLAN_ACTIONS", 1)
+    counted_at = NOW - dt.timedelta(minutes=2)
+    content_of(plan, now=counted_at)
+    ActionFactory(authority=plan.home, owner=plan.owner, improvement_areas=[plan.area])
+    draft = content_of(plan)
+    assert draft["summary"]["total"] == 3
+    assert draft["summary"]["counted_at"] == counted_at.isoformat()
+    html = pack_services.pack_html(draft)
+    assert "The figures were counted at 09:58 on 1 December 2026: changes made since" in html
+    frozen = pack_services.board_pack_freeze(
+        authority=plan.home, board_date=BOARD, by=plan.leader, now=NOW
+    )
+    assert frozen.content["summary"]["total"] == 4
+    assert frozen.content["summary"]["counted_at"] == NOW.isoformat()
+
+
+def test_a_sent_back_action_is_an_exception(plan):
+    sent_back = ActionFactory(
+        authority=plan.home,
+        owner=plan.owner,
+        improvement_areas=[plan.area],
+        sent_back_at=NOW - dt.timedelta(days=1),
+    )
+    content = content_of(plan)
+    assert content["exception_counts"]["sent_back"] == 1
+    assert content["exceptions"]["sent_back"] == [sent_back.pk]
+    assert content["exceptions"]["off_track"] == [plan.red.pk]
+    assert content["exception_counts"]["off_track"] == 1
+
+
+@postgres_only
+def test_the_sent_back_actions_are_read_on_their_partial_index(plan):
+    # Needs the index scale_action_sent_back (to be added by migration).
+    bulk_actions(300, area=plan.area, owner=plan.owner)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE improvement_action")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    sent_back = pack_reads.exception_querysets(plan.home, today=TODAY, now=NOW)["sent_back"]
+    assert "scale_action_sent_back" in sent_back.values("pk")[:10].explain()
+    assert "scale_action_sent_back" in sent_back.order_by().explain()

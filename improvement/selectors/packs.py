@@ -1,20 +1,39 @@
 """Reads for the board pack: the plan of one authority for one board meeting, as plain data.
 
-`pack_content` gathers everything the pack shows into JSON-ready values (a fixed number of
-queries, whatever the plan's size), so that a frozen pack stores exactly what it showed and a later
-pack can say what changed since (`changes_since`). States come from the rulebook, the statutory
-clock from clock.py, the update round's coverage from the rounds selectors where they exist.
+`pack_content` gathers what the pack shows into JSON-ready values (a fixed number of queries,
+whatever the plan's size), so that a frozen pack stores exactly what it showed and a later pack can
+say what changed since. A pack is read by a director, so it counts every action but lists only the
+first few of each exception, each improvement area and each kind of change, saying how many more
+there are (and, on the page, linking to the action list filtered to them): a plan of 100,000
+actions is counted in SQL, never built row by row. States come from the rulebook, the headline
+figures from the dashboard's (cached) counts, the statutory clock from clock.py, the update
+round's coverage from the rounds selectors.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, QuerySet
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.urls import reverse
+from django.utils.dates import MONTHS_3
 from django.utils.formats import date_format
+from django.utils.http import urlencode
+from django.utils.translation import get_language
 
 from improvement import clock, rulebook, scope
 from improvement.models import (
@@ -28,7 +47,11 @@ from improvement.models import (
     MeasureValue,
     User,
 )
-from improvement.selectors.dashboard import dashboard_action_counts
+from improvement.selectors.dashboard import (
+    dashboard_action_counts,
+    dashboard_figures,
+    dashboard_inspections,
+)
 from improvement.selectors.rounds import round_coverage
 
 # The exceptions a board asks about, in the order the pack lists them: (state, heading).
@@ -49,9 +72,27 @@ _EXCEPTION_LABELS = {
     "awaiting_sign_off": "Awaiting sign-off",
     "sent_back": "Sent back",
 }
+
+# The action list's filters that show all of one exception (sent back has none).
+_EXCEPTION_LIST_FILTERS = {
+    "overdue": {"overdue": 1},
+    "off_track": {"rag": Action.Rag.RED},
+    "slipped": {"slipped": 1},
+    "stale": {"stale": 1},
+    "awaiting_sign_off": {"awaiting_sign_off": 1},
+}
+
+# How much a pack lists: the first actions of each exception and of each kind of change, the
+# first improvement areas (newest inspection first) and the first actions of each. Everything
+# is counted; the rest is "and N more".
+PACK_LIST_LENGTH = 10
+PACK_AREAS_SHOWN = 30
+AREA_ACTIONS_SHOWN = 5
+
 _STATUS = dict(Action.DeliveryStatus.choices)
 _IMPACT = dict(Action.ImpactStatus.choices)
 _RAG = dict(Action.Rag.choices)
+_ActionAreas = Action.improvement_areas.through
 
 
 def _iso(value: dt.date | None) -> str | None:
@@ -61,6 +102,14 @@ def _iso(value: dt.date | None) -> str | None:
 def _number(value: Decimal | None) -> str | None:
     # Decimals as strings, so that the frozen JSON holds exactly what was recorded.
     return None if value is None else format(value.normalize(), "f")
+
+
+def _is_closed():
+    return Case(
+        When(rulebook.closed(), then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
 
 
 def round_coverage_for(authority: Authority, board_date: dt.date) -> dict | None:
@@ -83,66 +132,188 @@ def round_coverage_for(authority: Authority, board_date: dt.date) -> dict | None
     }
 
 
-def _actions(authority: Authority, *, today: dt.date, now: dt.datetime) -> list[dict]:
-    """One query: every action of the plan with its states and who owns it."""
+def _action_row(action: Action) -> dict:
+    states = rulebook.states_from_annotations(action)
+    flags = [name for name in rulebook.STATE_NAMES if getattr(states, name)]
+    if action.rag == Action.Rag.RED and not states.closed:
+        flags.append("off_track")
+    return {
+        "id": action.pk,
+        "reference": action.reference,
+        "title": action.title,
+        "owner": str(action.owner),
+        "team": action.team.name if action.team else "",
+        "start": _iso(action.start_date),
+        "original_due": _iso(action.original_due_date),
+        "due": _iso(action.due_date),
+        "status": action.delivery_status,
+        "status_label": _STATUS[action.delivery_status],
+        "impact": action.impact_status,
+        "impact_label": _IMPACT[action.impact_status],
+        "rag": action.rag,
+        "rag_label": _RAG[action.rag],
+        "states": flags,
+        "closed": states.closed,
+    }
+
+
+# What a listed action shows, and the fields its states are worked out from.
+_ROW_FIELDS = (
+    "reference",
+    "title",
+    "start_date",
+    "original_due_date",
+    "due_date",
+    "delivery_status",
+    "impact_status",
+    "rag",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "team__name",
+)
+
+
+def _action_rows(ids: set[int], *, today: dt.date, now: dt.datetime) -> list[dict]:
+    """One query: the actions the pack lists, with their states and who owns them."""
+    if not ids:
+        return []
     queryset = rulebook.with_states(
-        Action.objects.filter(authority=authority).select_related("owner", "team"),
+        Action.objects.filter(pk__in=ids).select_related("owner", "team").only(*_ROW_FIELDS),
         today=today,
         now=now,
     ).order_by("due_date", "pk")
-    actions = []
-    for action in queryset:
-        states = rulebook.states_from_annotations(action)
-        flags = [name for name in rulebook.STATE_NAMES if getattr(states, name)]
-        if action.rag == Action.Rag.RED and not states.closed:
-            flags.append("off_track")
-        actions.append(
+    return [_action_row(action) for action in queryset]
+
+
+def exception_querysets(
+    authority: Authority, *, today: dt.date, now: dt.datetime
+) -> dict[str, QuerySet[Action]]:
+    """Each exception's actions, in the order the pack lists them (each read on an index of
+    its own: the pack LIMITs them)."""
+    plan = Action.objects.filter(authority=authority)
+    by_due = ("due_date", "pk")
+    lists = {
+        "overdue": plan.filter(rulebook.overdue(today=today)).order_by(*by_due),
+        "off_track": plan.filter(rulebook.not_closed(), rag=Action.Rag.RED).order_by(*by_due),
+        "slipped": plan.filter(rulebook.slipped()).order_by(*by_due),
+        # The longest silent first, as the dashboard lists them.
+        "stale": plan.filter(rulebook.stale(now=now))
+        .annotate(last_update=rulebook.last_update())
+        .order_by("last_update", "pk"),
+        "awaiting_sign_off": plan.filter(rulebook.awaiting_sign_off()).order_by(*by_due),
+        "sent_back": plan.filter(rulebook.sent_back()).order_by(*by_due),
+    }
+    return lists
+
+
+def _exception_lists(authority: Authority, *, today: dt.date, now: dt.datetime) -> dict:
+    """One query per exception: the first PACK_LIST_LENGTH actions of each."""
+    return {
+        state: list(queryset.values_list("pk", flat=True)[:PACK_LIST_LENGTH])
+        for state, queryset in exception_querysets(authority, today=today, now=now).items()
+    }
+
+
+def _summary(
+    authority: Authority,
+    inspections: list[Inspection],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    live: bool,
+) -> tuple[dict, dict]:
+    """The headline counts and each exception's count. `live`: counted now (a pack being
+    frozen); otherwise the dashboard's figures, from its cache while still true, with when they
+    were counted."""
+    if live:
+        counts = dashboard_action_counts(authority=authority, today=today, now=now)
+        counts["counted_at"] = now.isoformat()
+        counts["behind_changes"] = False
+    else:
+        figures = dashboard_figures(
+            authority=authority,
+            inspections=inspections,
+            today=today,
+            now=now,
+        )
+        counts = dict(figures.counts)
+        counts["counted_at"] = figures.counted_at.isoformat()
+        counts["behind_changes"] = figures.behind_changes
+    # Red is open by definition (blue if and only if closed: a database constraint), so the
+    # off-track actions are the red ones.
+    counts["off_track"] = counts["rag_red"]
+    # Few actions are sent back at once, and a partial index finds them: counted live.
+    counts["sent_back"] = (
+        exception_querysets(authority, today=today, now=now)["sent_back"].order_by().count()
+    )
+    exception_counts = {state: counts[state] for state, _ in EXCEPTIONS}
+    return counts, exception_counts
+
+
+def _areas(authority: Authority, *, today: dt.date) -> tuple[list[dict], int]:
+    """Four queries: the authority's improvement areas, newest inspection first (the first
+    PACK_AREAS_SHOWN of them), how many there are, each shown area's figures and its first
+    actions by due date."""
+    all_areas = ImprovementArea.objects.filter(inspection__authority=authority)
+    areas = list(
+        all_areas.select_related("inspection").order_by(
+            Coalesce("inspection__start_date", "inspection__publication_date").desc(),
+            "-inspection_id",
+            "position",
+            "pk",
+        )[:PACK_AREAS_SHOWN]
+    )
+    if not areas:
+        return [], 0
+    count = all_areas.count() if len(areas) == PACK_AREAS_SHOWN else len(areas)
+    ids = [area.pk for area in areas]
+    figures = {
+        row["improvement_areas"]: row
+        for row in Action.objects.filter(improvement_areas__in=ids)
+        .values("improvement_areas")
+        .annotate(
+            total=Count("pk"),
+            open=Count("pk", filter=rulebook.not_closed()),
+            red=Count("pk", filter=Q(rag=Action.Rag.RED)),
+            overdue=Count("pk", filter=rulebook.overdue(today=today)),
+        )
+        .order_by()
+    }
+    first_actions: dict[int, list[int]] = defaultdict(list)
+    ranked = (
+        _ActionAreas.objects.filter(improvementarea_id__in=ids)
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=F("improvementarea_id"),
+                order_by=[F("action__due_date").asc(), F("action_id").asc()],
+            )
+        )
+        .filter(rank__lte=AREA_ACTIONS_SHOWN)
+        .order_by("improvementarea_id", "rank")
+        .values_list("improvementarea_id", "action_id")
+    )
+    for area_id, action_id in ranked:
+        first_actions[area_id].append(action_id)
+    rows = []
+    for area in areas:
+        numbers = figures.get(area.pk, {})
+        rows.append(
             {
-                "id": action.pk,
-                "reference": action.reference,
-                "title": action.title,
-                "owner": str(action.owner),
-                "team": action.team.name if action.team else "",
-                "start": _iso(action.start_date),
-                "original_due": _iso(action.original_due_date),
-                "due": _iso(action.due_date),
-                "status": action.delivery_status,
-                "status_label": _STATUS[action.delivery_status],
-                "impact": action.impact_status,
-                "impact_label": _IMPACT[action.impact_status],
-                "rag": action.rag,
-                "rag_label": _RAG[action.rag],
-                "states": flags,
-                "closed": states.closed,
+                "id": area.pk,
+                "inspection": area.inspection.title or area.inspection.get_kind_display(),
+                "position": area.position,
+                "text": area.text,
+                "is_priority_action": area.is_priority_action,
+                "actions": first_actions[area.pk],
+                "count": numbers.get("total", 0),
+                "open": numbers.get("open", 0),
+                "red": numbers.get("red", 0),
+                "overdue": numbers.get("overdue", 0),
             }
         )
-    return actions
-
-
-def _areas(authority: Authority) -> list[dict]:
-    """Two queries: the improvement areas the plan answers, with the ids of their actions."""
-    links = Action.improvement_areas.through.objects.filter(
-        action__authority=authority
-    ).values_list("improvementarea_id", "action_id")
-    by_area: dict[int, list[int]] = defaultdict(list)
-    for area_id, action_id in links.order_by("improvementarea_id", "action__due_date", "action_id"):
-        by_area[area_id].append(action_id)
-    areas = (
-        ImprovementArea.objects.filter(pk__in=list(by_area))
-        .select_related("inspection")
-        .order_by(Coalesce("inspection__start_date", "inspection__publication_date"), "position")
-    )
-    return [
-        {
-            "id": area.pk,
-            "inspection": area.inspection.title or area.inspection.get_kind_display(),
-            "position": area.position,
-            "text": area.text,
-            "is_priority_action": area.is_priority_action,
-            "actions": by_area[area.pk],
-        }
-        for area in areas
-    ]
+    return rows, count
 
 
 def _trend(measure: Measure, latest: Decimal | None, previous: Decimal | None) -> str:
@@ -157,18 +328,45 @@ def _trend(measure: Measure, latest: Decimal | None, previous: Decimal | None) -
 
 
 def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
-    """Two queries: the measures, and their values up to the day, newest first."""
-    measures = list(Measure.objects.filter(authority=authority).order_by("name"))
-    values: dict[int, list[MeasureValue]] = defaultdict(list)
-    for value in MeasureValue.objects.filter(
-        measure__authority=authority, recorded_on__lte=today
-    ).order_by("measure_id", "-recorded_on", "-pk"):
-        values[value.measure_id].append(value)
+    """Two queries: the measures, and the latest two values of each up to the day."""
+    measures = list(
+        Measure.objects.filter(authority=authority)
+        .only(
+            "name",
+            "unit",
+            "direction",
+            "baseline_value",
+            "target_value",
+            "target_date",
+        )
+        .order_by("name")
+    )
+    values: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
+    if measures:
+        # Only the two values the pack compares, each measure's read on its (measure, date)
+        # index rather than every value of the plan's measures.
+        latest_two = (
+            MeasureValue.objects.filter(
+                measure_id__in=[m.pk for m in measures], recorded_on__lte=today
+            )
+            .annotate(
+                rank=Window(
+                    RowNumber(),
+                    partition_by=F("measure_id"),
+                    order_by=[F("recorded_on").desc(), F("pk").desc()],
+                )
+            )
+            .filter(rank__lte=2)
+            .order_by("measure_id", "rank")
+            .values_list("measure_id", "recorded_on", "value")
+        )
+        for measure_id, recorded_on, value in latest_two:
+            values[measure_id].append((recorded_on, value))
     result = []
     for measure in measures:
         history = values[measure.pk]
-        latest = history[0] if history else None
-        previous = history[1] if len(history) > 1 else None
+        latest_on, latest = history[0] if history else (None, None)
+        previous = history[1][1] if len(history) > 1 else None
         result.append(
             {
                 "id": measure.pk,
@@ -178,34 +376,26 @@ def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
                 "baseline": _number(measure.baseline_value),
                 "target": _number(measure.target_value),
                 "target_date": _iso(measure.target_date),
-                "latest": _number(latest.value) if latest else None,
-                "latest_on": _iso(latest.recorded_on) if latest else None,
-                "previous": _number(previous.value) if previous else None,
-                "trend": _trend(
-                    measure,
-                    latest.value if latest else None,
-                    previous.value if previous else None,
-                ),
-                "on_target": measure.is_on_target(latest.value) if latest else None,
+                "latest": _number(latest),
+                "latest_on": _iso(latest_on),
+                "previous": _number(previous),
+                "trend": _trend(measure, latest, previous),
+                "on_target": measure.is_on_target(latest) if latest is not None else None,
             }
         )
     return result
 
 
-def _clock(authority: Authority, *, today: dt.date) -> dict | None:
-    """One query: the statutory clock of the latest Ofsted inspection, if there is one."""
-    priority = ImprovementArea.objects.filter(inspection=OuterRef("pk"), is_priority_action=True)
-    inspection = (
-        Inspection.objects.filter(authority=authority, kind__in=Inspection.OFSTED_KINDS)
-        .annotate(has_priority=Exists(priority))
-        .order_by(Coalesce("start_date", "publication_date").desc(), "-pk")
-        .first()
-    )
-    if inspection is None:
+def _clock(authority: Authority, inspections: list[Inspection], *, today: dt.date) -> dict | None:
+    """The statutory clock of the latest Ofsted inspection, if there is one (no query:
+    `inspections` are dashboard_inspections', with their flags and plans sent)."""
+    ofsted = [i for i in inspections if i.is_ofsted]
+    if not ofsted:
         return None
-    plan_clock = clock.action_plan_clock(
-        inspection, today, has_priority_actions=inspection.has_priority
-    )
+    # Every inspection has a start or a publication date (a database constraint).
+    inspection = max(ofsted, key=lambda i: (i.start_date or i.publication_date, i.pk))
+    inspection.authority = authority
+    plan_clock = clock.action_plan_clock(inspection, today)
     return {
         "inspection": str(inspection),
         "publication_date": _iso(plan_clock.publication_date),
@@ -218,123 +408,221 @@ def _clock(authority: Authority, *, today: dt.date) -> dict | None:
 
 
 def previous_pack(authority: Authority, board_date: dt.date) -> BoardPack | None:
-    """The latest frozen pack for an earlier meeting: what this one compares against."""
+    """The latest frozen pack for an earlier meeting: what this one compares against (without
+    its heavy columns)."""
     return (
         BoardPack.objects.filter(authority=authority, board_date__lt=board_date)
+        .defer("content", "html")
         .order_by("-board_date", "-pk")
         .first()
     )
 
 
-def changes_since(previous: dict | None, current: dict) -> dict:
-    """What moved between two packs' contents: new, closed, re-dated, RAG moved, measure moved."""
+def plan_snapshot(authority: Authority) -> str:
+    """One query: every action's due date, RAG and whether closed, as a frozen pack keeps them
+    for the next pack to compare with: one line per action ("id due rag closed"), a single JSON
+    string, so that reading a frozen pack does not decode a list of every action."""
+    rows = (
+        Action.objects.filter(authority=authority)
+        .annotate(is_closed=_is_closed())
+        .order_by("pk")
+        .values_list("pk", "due_date", "rag", "is_closed")
+    )
+    return "\n".join(
+        f"{pk} {due.isoformat()} {rag} {int(bool(closed))}" for pk, due, rag, closed in rows
+    )
+
+
+def _snapshot_of(pack: BoardPack) -> tuple[dict[int, tuple[str, str, bool]], list[dict]]:
+    """One query: what an earlier frozen pack recorded of each action and its measures. Packs
+    frozen before snapshots were kept listed every action in full."""
+    snapshot, actions, measures = (
+        BoardPack.objects.filter(pk=pack.pk)
+        .values_list("content__snapshot", "content__actions", "content__measures")
+        .get()
+    )
+    if snapshot is not None:
+        recorded = {}
+        for line in snapshot.splitlines():
+            pk, due, rag, closed = line.split(" ")
+            recorded[int(pk)] = (due, rag, closed == "1")
+    else:
+        recorded = {a["id"]: (a["due"], a["rag"], a["closed"]) for a in actions or []}
+    return recorded, measures or []
+
+
+def _changes(
+    authority: Authority, board_date: dt.date, measures: list[dict]
+) -> tuple[dict, set[int]]:
+    """What moved since the last frozen pack: new, closed, re-dated, RAG moved, measure moved;
+    the first PACK_LIST_LENGTH of each kind of action change, and how many there are. Only the
+    actions written since that pack was frozen can differ from it (every write through the
+    services stamps `updated_at`), so only those are compared: two queries, however large the
+    plan. Returns the changes and the ids of the actions they list."""
+    previous = previous_pack(authority, board_date)
     if previous is None:
-        return {"since": None}
-    before = {a["id"]: a for a in previous.get("actions", [])}
+        return {"since": None}, set()
+    recorded, old_measures = _snapshot_of(previous)
+    touched = (
+        Action.objects.filter(authority=authority, updated_at__gt=previous.frozen_at)
+        .annotate(is_closed=_is_closed())
+        .order_by("due_date", "pk")
+        .values_list("pk", "due_date", "rag", "is_closed")
+    )
     new, closed, redated, rag_moved = [], [], [], []
-    for action in current["actions"]:
-        old = before.get(action["id"])
+    for pk, due_date, rag, is_closed in touched:
+        old = recorded.get(pk)
         if old is None:
-            new.append(action["id"])
+            new.append(pk)
             continue
-        if action["closed"] and not old["closed"]:
-            closed.append(action["id"])
-        if action["due"] != old["due"]:
-            redated.append({"id": action["id"], "from": old["due"], "to": action["due"]})
+        old_due, old_rag, was_closed = old
+        due = due_date.isoformat()
+        if is_closed and not was_closed:
+            closed.append(pk)
+        if due != old_due:
+            redated.append({"id": pk, "from": old_due, "to": due})
         # Turning blue is closing, reported above.
-        if action["rag"] != old["rag"] and not action["closed"]:
-            rag_moved.append({"id": action["id"], "from": old["rag"], "to": action["rag"]})
-    old_measures = {m["id"]: m for m in previous.get("measures", [])}
-    measure_moved = []
-    for measure in current["measures"]:
-        old = old_measures.get(measure["id"])
-        if old is not None and old["latest"] != measure["latest"]:
-            measure_moved.append(
-                {
-                    "id": measure["id"],
-                    "from": old["latest"],
-                    "to": measure["latest"],
-                    "trend": measure["trend"],
-                }
-            )
-    return {
-        "since": previous["board_date"],
-        "new": new,
-        "closed": closed,
-        "redated": redated,
-        "rag_moved": rag_moved,
+        if rag != old_rag and not is_closed:
+            rag_moved.append({"id": pk, "from": old_rag, "to": rag})
+    old_latest = {m["id"]: m["latest"] for m in old_measures}
+    measure_moved = [
+        {"id": m["id"], "from": old_latest[m["id"]], "to": m["latest"], "trend": m["trend"]}
+        for m in measures
+        if m["id"] in old_latest and old_latest[m["id"]] != m["latest"]
+    ]
+    kinds = {"new": new, "closed": closed, "redated": redated, "rag_moved": rag_moved}
+    changes = {
+        "since": previous.board_date.isoformat(),
+        **{kind: rows[:PACK_LIST_LENGTH] for kind, rows in kinds.items()},
         "measure_moved": measure_moved,
+        "counts": {
+            **{kind: len(rows) for kind, rows in kinds.items()},
+            "measure_moved": len(measure_moved),
+        },
     }
+    listed = {row if isinstance(row, int) else row["id"] for kind in kinds for row in changes[kind]}
+    return changes, listed
 
 
 def pack_content(
-    *, authority: Authority, board_date: dt.date, today: dt.date, now: dt.datetime
+    *,
+    authority: Authority,
+    board_date: dt.date,
+    today: dt.date,
+    now: dt.datetime,
+    freezing: bool = False,
 ) -> dict:
-    """Everything a board pack shows, as JSON-ready data; about ten queries at any plan size."""
-    actions = _actions(authority, today=today, now=now)
-    counts = dashboard_action_counts(authority=authority, today=today, now=now)
-    counts["off_track"] = sum(1 for a in actions if "off_track" in a["states"])
-    counts["sent_back"] = sum(1 for a in actions if "sent_back" in a["states"])
+    """Everything a board pack shows, as JSON-ready data, in a fixed number of queries at any
+    plan size. `freezing`: counted live rather than from the dashboard's cache, with the
+    snapshot of every action that the next pack compares against."""
+    inspections = dashboard_inspections(authority=authority)
+    summary, exception_counts = _summary(
+        authority, inspections, today=today, now=now, live=freezing
+    )
+    exceptions = _exception_lists(authority, today=today, now=now)
+    areas, areas_count = _areas(authority, today=today)
+    measures = _measures(authority, today=today)
+    changes, changed_ids = _changes(authority, board_date, measures)
+    listed = {pk for ids in exceptions.values() for pk in ids}
+    listed.update(pk for area in areas for pk in area["actions"])
+    listed.update(changed_ids)
     content = {
         "authority": {"id": authority.pk, "name": authority.name},
         "board_date": board_date.isoformat(),
         "as_of": today.isoformat(),
-        "summary": counts,
-        "actions": actions,
-        "areas": _areas(authority),
-        "exceptions": {
-            state: [a["id"] for a in actions if state in a["states"]] for state, _ in EXCEPTIONS
-        },
-        "measures": _measures(authority, today=today),
-        "clock": _clock(authority, today=today),
+        "summary": summary,
+        # Only the actions the pack lists; the counts say how many there are.
+        "actions": _action_rows(listed, today=today, now=now),
+        "areas": areas,
+        "areas_count": areas_count,
+        "exceptions": exceptions,
+        "exception_counts": exception_counts,
+        "measures": measures,
+        "clock": _clock(authority, inspections, today=today),
         "round": round_coverage_for(authority, board_date),
+        "changes": changes,
     }
-    previous = previous_pack(authority, board_date)
-    content["changes"] = changes_since(previous.content if previous else None, content)
+    if freezing:
+        content["snapshot"] = plan_snapshot(authority)
     return content
 
 
-def _dates(row: dict, keys: tuple[str, ...]) -> dict:
-    """A copy of the row with its ISO dates as dates, for the templates' date filter."""
+@functools.cache
+def _month_abbreviations(language: str | None) -> dict[int, str]:
+    return {month: str(name).title() for month, name in MONTHS_3.items()}
+
+
+def _dates(row: dict, keys: tuple[str, ...], months: dict[int, str]) -> dict:
+    """A copy of the row with its ISO dates as dates (`<key>_date`, for the templates' date
+    filter) and written short (`<key>_short`: what the date filter writes for "j M Y", "3 Dec
+    2026", without its cost per call, as a pack's measures alone print a thousand dates)."""
+    parsed = {key: dt.date.fromisoformat(row[key]) if row.get(key) else None for key in keys}
     return {
         **row,
+        **{f"{key}_date": day for key, day in parsed.items()},
         **{
-            f"{key}_date": dt.date.fromisoformat(row[key]) if row.get(key) else None for key in keys
+            f"{key}_short": f"{day.day} {months[day.month]} {day.year}" if day else ""
+            for key, day in parsed.items()
         },
     }
 
 
+def _action_list_url(authority_id: int, **filters) -> str:
+    return (
+        f"{reverse('improvement:action-list')}?{urlencode({'authority': authority_id, **filters})}"
+    )
+
+
 def pack_view(content: dict) -> dict:
-    """The content with ids resolved to rows and dates parsed, for the templates (no query)."""
-    actions = {a["id"]: _dates(a, ("start", "original_due", "due")) for a in content["actions"]}
-    measures = {m["id"]: _dates(m, ("target_date", "latest_on")) for m in content["measures"]}
+    """The content with ids resolved to rows and dates parsed, for the templates (no query).
+    Packs frozen before lists were capped hold every action: they are shown capped alike."""
+    months = _month_abbreviations(get_language())
+    actions = {a["id"]: a for a in content["actions"]}
+    parsed: dict[int, dict] = {}
+
+    def action(pk):
+        # Parsed when shown: a pack frozen before lists were capped holds every action.
+        if pk not in parsed:
+            parsed[pk] = _dates(actions[pk], ("start", "original_due", "due"), months)
+        return parsed[pk]
+
+    measures = {
+        m["id"]: _dates(m, ("target_date", "latest_on"), months) for m in content["measures"]
+    }
     changes = content.get("changes") or {"since": None}
+    authority_id = content["authority"]["id"]
 
     def rows(ids):
-        return [actions[i] for i in ids if i in actions]
+        return [action(i) for i in ids[:PACK_LIST_LENGTH] if i in actions]
+
+    def with_labels(row):
+        labels = [_EXCEPTION_LABELS[s] for s in row["states"] if s in _EXCEPTION_LABELS]
+        return {**row, "exception_labels": labels}
 
     since = changes.get("since")
     resolved_changes = {
         "since": since,
         "since_date": dt.date.fromisoformat(since) if since else None,
     }
-    if changes.get("since"):
+    if since:
+        kinds = ("new", "closed", "redated", "rag_moved", "measure_moved")
+        counts = changes.get("counts") or {kind: len(changes[kind]) for kind in kinds}
         resolved_changes.update(
             new=rows(changes["new"]),
             closed=rows(changes["closed"]),
             redated=[
-                {**_dates(c, ("from", "to")), "action": actions[c["id"]]}
-                for c in changes["redated"]
+                {**_dates(c, ("from", "to"), months), "action": action(c["id"])}
+                for c in changes["redated"][:PACK_LIST_LENGTH]
                 if c["id"] in actions
             ],
             rag_moved=[
                 {
                     **c,
-                    "action": actions[c["id"]],
+                    "action": action(c["id"]),
                     "from_label": _RAG.get(c["from"], c["from"]),
                     "to_label": _RAG.get(c["to"], c["to"]),
                 }
-                for c in changes["rag_moved"]
+                for c in changes["rag_moved"][:PACK_LIST_LENGTH]
                 if c["id"] in actions
             ],
             measure_moved=[
@@ -343,36 +631,69 @@ def pack_view(content: dict) -> dict:
                 if c["id"] in measures
             ],
         )
-        resolved_changes["count"] = sum(
-            len(resolved_changes[key])
-            for key in ("new", "closed", "redated", "rag_moved", "measure_moved")
-        )
+        resolved_changes["count"] = sum(counts[kind] for kind in kinds)
+        resolved_changes["more"] = [
+            {"heading": heading, "count": counts[kind] - len(resolved_changes[kind])}
+            for kind, heading in (
+                ("new", "new actions"),
+                ("closed", "actions closed"),
+                ("redated", "actions re-dated"),
+                ("rag_moved", "RAG ratings moved"),
+            )
+            if counts[kind] > len(resolved_changes[kind])
+        ]
     clock_view = content.get("clock")
     if clock_view:
         clock_view = {
-            **_dates(clock_view, ("publication_date",)),
-            "deadlines": [_dates(d, ("due",)) for d in clock_view["deadlines"]],
+            **_dates(clock_view, ("publication_date",), months),
+            "deadlines": [_dates(d, ("due",), months) for d in clock_view["deadlines"]],
         }
+    exception_counts = content.get("exception_counts") or {}
+    exception_groups = []
+    for state, heading in EXCEPTIONS:
+        ids = content["exceptions"][state]
+        count = exception_counts.get(state, len(ids))
+        shown = [with_labels(row) for row in rows(ids)]
+        filters = _EXCEPTION_LIST_FILTERS.get(state)
+        exception_groups.append(
+            {
+                "state": state,
+                "heading": heading,
+                "count": count,
+                "rows": shown,
+                "more": max(count - len(shown), 0),
+                "list_url": _action_list_url(authority_id, **filters) if filters else None,
+            }
+        )
+    summary = content["summary"]
+    counted_at = summary.get("counted_at")
+    areas = [
+        {
+            **area,
+            "rows": rows(area["actions"])[:AREA_ACTIONS_SHOWN],
+            "count": area.get("count", len(area["actions"])),
+            "open": area.get("open"),
+            "red": area.get("red"),
+            "overdue": area.get("overdue"),
+            "list_url": _action_list_url(authority_id, area=area["id"]),
+        }
+        for area in content["areas"][:PACK_AREAS_SHOWN]
+    ]
+    for area in areas:
+        area["more"] = max(area["count"] - len(area["rows"]), 0)
+    areas_count = content.get("areas_count", len(content["areas"]))
     return {
         **content,
         "board": dt.date.fromisoformat(content["board_date"]),
         "as_of_date": dt.date.fromisoformat(content["as_of"]),
+        "counted_at": dt.datetime.fromisoformat(counted_at) if counted_at else None,
         "measures": list(measures.values()),
         "clock": clock_view,
-        "areas": [{**area, "rows": rows(area["actions"])} for area in content["areas"]],
-        "exception_counts": [
-            {"state": state, "heading": heading, "count": len(content["exceptions"][state])}
-            for state, heading in EXCEPTIONS
-        ],
-        # Each action with any exception once, with all of them named: one compact table
-        # rather than a list per exception that repeats the same actions.
-        "exception_rows": [
-            {**action, "exception_labels": labels}
-            for action in actions.values()
-            if (
-                labels := [_EXCEPTION_LABELS[s] for s in action["states"] if s in _EXCEPTION_LABELS]
-            )
-        ],
+        "areas": areas,
+        "areas_count": areas_count,
+        "areas_more": max(areas_count - len(areas), 0),
+        "exception_groups": exception_groups,
+        "list_length": PACK_LIST_LENGTH,
         "changes": resolved_changes,
     }
 

@@ -71,7 +71,13 @@ def pack_html(content: dict, *, frozen: BoardPack | None = None) -> str:
     """The pack as a whole HTML document (what is frozen, and what the PDF is made from)."""
     return render_to_string(
         "packs/pack_document.html",
-        {"pack": pack_reads.pack_view(content), "frozen": frozen, "static_origin": PACK_ORIGIN},
+        {
+            "pack": pack_reads.pack_view(content),
+            "frozen": frozen,
+            "static_origin": PACK_ORIGIN,
+            # A document read away from the site: no links into it.
+            "document": True,
+        },
     )
 
 
@@ -108,7 +114,7 @@ def board_pack_freeze(
         )
     today = now.date()
     content = pack_reads.pack_content(
-        authority=authority, board_date=board_date, today=today, now=now
+        authority=authority, board_date=board_date, today=today, now=now, freezing=True
     )
     pack = BoardPack(
         authority=authority,

@@ -153,7 +153,11 @@ def pack_draft(request: HttpRequest, pk: int) -> HttpResponse:
                 now=timezone.now(),
             )
         )
-        frozen = BoardPack.objects.filter(authority=authority, board_date=board_date).first()
+        frozen = (
+            BoardPack.objects.filter(authority=authority, board_date=board_date)
+            .defer("content", "html")
+            .first()
+        )
     return render(
         request,
         "packs/pack_page.html",
