@@ -30,7 +30,12 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from improvement import scope, services
-from improvement.admin_perf import ActionAdminPerformance
+from improvement.admin_perf import (
+    ActionAdminPerformance,
+    CappedCountAdmin,
+    ProgressNoteAdminPerformance,
+    WordSearchAdmin,
+)
 from improvement.models import (
     Action,
     Authority,
@@ -50,6 +55,7 @@ from improvement.models import (
     User,
 )
 from improvement.services import users as user_rules
+from improvement.uploads import ALLOWED_TYPES
 from improvement.views.workflow import CONCURRENT_EDIT_MESSAGE
 
 admin.site.site_header = "Improvement tracker administration"
@@ -1126,21 +1132,38 @@ def _posted_versions(request: HttpRequest) -> dict[int, int] | None:
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ScopedAdmin):
+class MilestoneAdmin(WordSearchAdmin, ScopedAdmin):
     list_display = ("title", "action", "due_date", "completed_on")
     list_select_related = ("action",)
-    search_fields = ("title", "action__title")
+    # Two million milestones: their own title's words (a GIN index). An action's title is
+    # searched on the action changelist, and the action's page lists its milestones.
+    search_fields = ("title",)
+    word_search_fields = ("title",)
+    search_help_text = "Words in the milestone's title. To find an action's milestones, open it."
+    # By action, as they are listed: the action's due-date index serves it; the other columns
+    # would sort two million rows.
+    sortable_by = ("action",)
     autocomplete_fields = ("action",)
 
 
 @admin.register(ProgressNote)
-class ProgressNoteAdmin(ScopedAdmin):
+class ProgressNoteAdmin(ProgressNoteAdminPerformance, ScopedAdmin):
     """Notes are append-only: visible here, never edited or deleted."""
 
     list_display = ("created_at", "action", "author", "delivery_status_after", "rag_after")
     list_select_related = ("action", "author")
     list_filter = ("delivery_status_after", "rag_after", "is_sample")
-    search_fields = ("text", "action__title", "author__username")
+    # Five notes an action: a note's words through its stored vector (admin_perf), or its
+    # author. An action's title is searched on the action changelist, whose search also finds
+    # the words of its notes; matching it here would join every note to its action.
+    search_fields = ("text", "=author__username", "=author__last_name")
+    search_help_text = (
+        "Words in the note, or the author's exact username or surname. To find an action's "
+        "notes, search actions, then open the action."
+    )
+    # Newest first, the only order an index serves over every note; the other columns would
+    # sort five million rows.
+    sortable_by = ("created_at",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -1153,12 +1176,41 @@ class ProgressNoteAdmin(ScopedAdmin):
         return False
 
 
+class EvidenceTypeFilter(admin.SimpleListFilter):
+    """The types an upload may have, and links: the choices are known, so not read from a
+    SELECT DISTINCT over every piece of evidence."""
+
+    title = "content type"
+    parameter_name = "content_type"
+    LINK = "link"
+
+    def lookups(self, request, model_admin):
+        return [(self.LINK, "Link (no file)"), *((t, t) for t in ALLOWED_TYPES)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        return queryset.filter(content_type="" if value == self.LINK else value)
+
+
 @admin.register(Evidence)
-class EvidenceAdmin(ScopedAdmin):
+class EvidenceAdmin(WordSearchAdmin, ScopedAdmin):
     list_display = ("title", "action", "content_type", "size", "added_by", "created_at")
     list_select_related = ("action", "added_by")
-    list_filter = ("content_type", "is_sample")
-    search_fields = ("title", "url", "sha256", "action__title")
+    list_filter = (EvidenceTypeFilter, "is_sample")
+    # A million pieces: the words of their title and link (a GIN index), or a file's exact
+    # SHA-256. An action's title is searched on the action changelist, and the action's page
+    # lists its evidence.
+    search_fields = ("title", "url", "=sha256")
+    word_search_fields = ("title", "url")
+    exact_search_fields = ("sha256",)
+    search_help_text = (
+        "Words in the title or link, or a file's exact SHA-256. To find an action's evidence, "
+        "open the action."
+    )
+    # Newest first, which an index serves; the other columns would sort a million rows.
+    sortable_by = ("created_at",)
     autocomplete_fields = ("action",)
 
     def get_form(self, request: HttpRequest, obj: Evidence | None = None, **kwargs):
@@ -1212,11 +1264,15 @@ class EvidenceAdmin(ScopedAdmin):
 
 
 @admin.register(DueDateChange)
-class DueDateChangeAdmin(ScopedAdmin):
+class DueDateChangeAdmin(WordSearchAdmin, ScopedAdmin):
     list_display = ("action", "old_date", "new_date", "status", "requested_by", "decided_by")
     list_select_related = ("action", "requested_by", "decided_by")
     list_filter = ("status",)
-    search_fields = ("action__title", "reason")
+    # The words of the reason (a GIN index). An action's title is searched on the action
+    # changelist, and the action's page lists its deadline changes.
+    search_fields = ("reason",)
+    word_search_fields = ("reason",)
+    search_help_text = "Words in the reason given. To find an action's deadline changes, open it."
     readonly_fields = (
         "action",
         "old_date",
@@ -1294,7 +1350,7 @@ class MeasureAdmin(ScopedAdmin):
 
 
 @admin.register(MeasureValue)
-class MeasureValueAdmin(ScopedAdmin):
+class MeasureValueAdmin(CappedCountAdmin, ScopedAdmin):
     list_display = ("measure", "recorded_on", "value", "recorded_by")
     list_select_related = ("measure__authority", "recorded_by")
     list_filter = ("is_sample",)
