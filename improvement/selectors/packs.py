@@ -16,14 +16,17 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from decimal import Decimal
+from types import SimpleNamespace
 
 from django.db.models import (
     BooleanField,
     Case,
     Count,
     F,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
     Window,
@@ -132,33 +135,9 @@ def round_coverage_for(authority: Authority, board_date: dt.date) -> dict | None
     }
 
 
-def _action_row(action: Action) -> dict:
-    states = rulebook.states_from_annotations(action)
-    flags = [name for name in rulebook.STATE_NAMES if getattr(states, name)]
-    if action.rag == Action.Rag.RED and not states.closed:
-        flags.append("off_track")
-    return {
-        "id": action.pk,
-        "reference": action.reference,
-        "title": action.title,
-        "owner": str(action.owner),
-        "team": action.team.name if action.team else "",
-        "start": _iso(action.start_date),
-        "original_due": _iso(action.original_due_date),
-        "due": _iso(action.due_date),
-        "status": action.delivery_status,
-        "status_label": _STATUS[action.delivery_status],
-        "impact": action.impact_status,
-        "impact_label": _IMPACT[action.impact_status],
-        "rag": action.rag,
-        "rag_label": _RAG[action.rag],
-        "states": flags,
-        "closed": states.closed,
-    }
-
-
-# What a listed action shows, and the fields its states are worked out from.
+# What a listed action shows: plain values, the owner's and the team's names by a join.
 _ROW_FIELDS = (
+    "pk",
     "reference",
     "title",
     "start_date",
@@ -174,16 +153,43 @@ _ROW_FIELDS = (
 )
 
 
+def _action_row(row: dict) -> dict:
+    states = rulebook.states_from_annotations(SimpleNamespace(**row))
+    flags = [name for name in rulebook.STATE_NAMES if getattr(states, name)]
+    if row["rag"] == Action.Rag.RED and not states.closed:
+        flags.append("off_track")
+    return {
+        "id": row["pk"],
+        "reference": row["reference"],
+        "title": row["title"],
+        "owner": User.name_from(
+            row["owner__first_name"], row["owner__last_name"], row["owner__username"]
+        ),
+        "team": row["team__name"] or "",
+        "start": _iso(row["start_date"]),
+        "original_due": _iso(row["original_due_date"]),
+        "due": _iso(row["due_date"]),
+        "status": row["delivery_status"],
+        "status_label": _STATUS[row["delivery_status"]],
+        "impact": row["impact_status"],
+        "impact_label": _IMPACT[row["impact_status"]],
+        "rag": row["rag"],
+        "rag_label": _RAG[row["rag"]],
+        "states": flags,
+        "closed": states.closed,
+    }
+
+
 def _action_rows(ids: set[int], *, today: dt.date, now: dt.datetime) -> list[dict]:
     """One query: the actions the pack lists, with their states and who owns them."""
     if not ids:
         return []
-    queryset = rulebook.with_states(
-        Action.objects.filter(pk__in=ids).select_related("owner", "team").only(*_ROW_FIELDS),
-        today=today,
-        now=now,
-    ).order_by("due_date", "pk")
-    return [_action_row(action) for action in queryset]
+    rows = rulebook.with_states(Action.objects.filter(pk__in=ids), today=today, now=now)
+    state_columns = [f"state_{name}" for name in rulebook.STATE_NAMES]
+    return [
+        _action_row(row)
+        for row in rows.order_by("due_date", "pk").values(*_ROW_FIELDS, *state_columns)
+    ]
 
 
 def exception_querysets(
@@ -327,57 +333,44 @@ def _trend(measure: Measure, latest: Decimal | None, previous: Decimal | None) -
     return "improving" if better else "worsening"
 
 
+def _labels(model, field: str) -> dict:
+    return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
+
+
 def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
-    """Two queries: the measures, and the latest two values of each up to the day."""
-    measures = list(
+    """One query: the measures, each with its latest two values up to the day (each read on
+    the (measure, date) unique index, rather than every value of the plan's measures)."""
+    # One value a day at most (a unique constraint), so the date orders them.
+    values = MeasureValue.objects.filter(measure=OuterRef("pk"), recorded_on__lte=today).order_by(
+        "-recorded_on"
+    )
+    measures = (
         Measure.objects.filter(authority=authority)
-        .only(
-            "name",
-            "unit",
-            "direction",
-            "baseline_value",
-            "target_value",
-            "target_date",
+        .only("name", "unit", "direction", "baseline_value", "target_value", "target_date")
+        .annotate(
+            latest=Subquery(values.values("value")[:1]),
+            latest_on=Subquery(values.values("recorded_on")[:1]),
+            previous=Subquery(values.values("value")[1:2]),
         )
         .order_by("name")
     )
-    values: dict[int, list[tuple[dt.date, Decimal]]] = defaultdict(list)
-    if measures:
-        # Only the two values the pack compares, each measure's read on its (measure, date)
-        # index rather than every value of the plan's measures.
-        latest_two = (
-            MeasureValue.objects.filter(
-                measure_id__in=[m.pk for m in measures], recorded_on__lte=today
-            )
-            .annotate(
-                rank=Window(
-                    RowNumber(),
-                    partition_by=F("measure_id"),
-                    order_by=[F("recorded_on").desc(), F("pk").desc()],
-                )
-            )
-            .filter(rank__lte=2)
-            .order_by("measure_id", "rank")
-            .values_list("measure_id", "recorded_on", "value")
-        )
-        for measure_id, recorded_on, value in latest_two:
-            values[measure_id].append((recorded_on, value))
+    # The choices' labels once, not through get_FOO_display for each of hundreds of measures.
+    units = _labels(Measure, "unit")
+    directions = _labels(Measure, "direction")
     result = []
     for measure in measures:
-        history = values[measure.pk]
-        latest_on, latest = history[0] if history else (None, None)
-        previous = history[1][1] if len(history) > 1 else None
+        latest, previous = measure.latest, measure.previous
         result.append(
             {
                 "id": measure.pk,
                 "name": measure.name,
-                "unit": measure.get_unit_display(),
-                "direction": measure.get_direction_display(),
+                "unit": units.get(measure.unit, measure.unit),
+                "direction": directions.get(measure.direction, measure.direction),
                 "baseline": _number(measure.baseline_value),
                 "target": _number(measure.target_value),
                 "target_date": _iso(measure.target_date),
                 "latest": _number(latest),
-                "latest_on": _iso(latest_on),
+                "latest_on": _iso(measure.latest_on),
                 "previous": _number(previous),
                 "trend": _trend(measure, latest, previous),
                 "on_target": measure.is_on_target(latest) if latest is not None else None,
@@ -567,6 +560,24 @@ def _dates(row: dict, keys: tuple[str, ...], months: dict[int, str]) -> dict:
     }
 
 
+def _measure_view(measure: dict, months: dict[int, str]) -> dict:
+    """A measure's row with its words ready: hundreds of rows cost the template less so."""
+    trend = measure["trend"]
+    if trend == "none":
+        trend_text = "Not enough values"
+    elif measure["previous"] is not None:
+        trend_text = f"{trend.capitalize()} (was {measure['previous']})"
+    else:
+        trend_text = trend.capitalize()
+    on_target = measure["on_target"]
+    return {
+        **_dates(measure, ("target_date", "latest_on"), months),
+        "direction_text": measure["direction"].lower(),
+        "trend_text": trend_text,
+        "on_target_text": "–" if on_target is None else ("Yes" if on_target else "No"),
+    }
+
+
 def _action_list_url(authority_id: int, **filters) -> str:
     return (
         f"{reverse('improvement:action-list')}?{urlencode({'authority': authority_id, **filters})}"
@@ -586,9 +597,7 @@ def pack_view(content: dict) -> dict:
             parsed[pk] = _dates(actions[pk], ("start", "original_due", "due"), months)
         return parsed[pk]
 
-    measures = {
-        m["id"]: _dates(m, ("target_date", "latest_on"), months) for m in content["measures"]
-    }
+    measures = {m["id"]: _measure_view(m, months) for m in content["measures"]}
     changes = content.get("changes") or {"since": None}
     authority_id = content["authority"]["id"]
 
