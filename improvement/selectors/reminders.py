@@ -217,8 +217,11 @@ def _digest_sections(leader: User, *, today: dt.date, now: dt.datetime) -> list[
         "awaiting_sign_off": rulebook.awaiting_sign_off(),
     }
     actions = scope.restrict(Action.objects.all(), leader)
-    counts = actions.aggregate(
-        **{key: Count("pk", filter=condition) for key, condition in conditions.items()}
+    # COUNT(1), not COUNT(id): every column the conditions read is in the covering index on the
+    # authority (scale_action_auth_states) but the id is not, and counting ids sent PostgreSQL to
+    # the rows themselves (the largest authority's figures 360-560 -> 25-55 ms at 1M actions).
+    counts = actions.order_by().aggregate(
+        **{key: Count(Value(1), filter=condition) for key, condition in conditions.items()}
     )
     sections = []
     for key, title, query in DIGEST_SECTIONS:
