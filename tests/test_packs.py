@@ -616,3 +616,37 @@ def test_the_sent_back_actions_are_read_on_their_partial_index(plan):
     sent_back = pack_reads.exception_querysets(plan.home, today=TODAY, now=NOW)["sent_back"]
     assert "scale_action_sent_back" in sent_back.values("pk")[:10].explain()
     assert "scale_action_sent_back" in sent_back.order_by().explain()
+
+
+def test_the_snapshot_finds_the_actions_written_since_however_many_they_are():
+    # Ids of every width, in order, with gaps: as a frozen pack keeps them.
+    pks = [2, 7, 31, 98, *range(1000, 3000, 3), 45678, 123456]
+    snapshot = "\n".join(f"{pk} 2027-01-{pk % 28 + 1:02d} red {pk % 2}" for pk in pks)
+    recorded = {pk: (f"2027-01-{pk % 28 + 1:02d}", "red", pk % 2 == 1) for pk in pks}
+    for pk in [*pks, 1, 3, 99, 1001, 2999, 200000]:
+        line = pack_reads._snapshot_line(snapshot, pk)
+        assert line == (f"{pk} {recorded[pk][0]} red {pk % 2}" if pk in recorded else None)
+    # Few ids are looked up by halving, many by reading every line: the same answer.
+    few = [1, 2, 1003, 1004, 123456, 999999]
+    assert pack_reads._recorded(snapshot, None, few) == {
+        pk: recorded[pk] for pk in few if pk in recorded
+    }
+    assert pack_reads._recorded(snapshot, None, pks) == recorded
+
+
+def test_the_draft_asks_as_many_queries_whether_or_not_anything_changed(client, plan):
+    # Frozen after every write so far: nothing is new since.
+    frozen_at = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    pack_services.board_pack_freeze(
+        authority=plan.home, board_date=BOARD, by=plan.leader, now=frozen_at
+    )
+    with freeze_time(frozen_at + dt.timedelta(hours=1)):
+        unchanged = draft_queries(client, plan, board_date="14/01/2027")
+        content = content_of(plan, board=NEXT_BOARD, now=frozen_at + dt.timedelta(hours=1))
+    assert content["changes"]["counts"]["new"] == 0
+    with freeze_time(frozen_at + dt.timedelta(hours=2)):
+        new = ActionFactory(authority=plan.home, owner=plan.owner, improvement_areas=[plan.area])
+        changed = draft_queries(client, plan, board_date="14/01/2027")
+        content = content_of(plan, board=NEXT_BOARD, now=frozen_at + dt.timedelta(hours=2))
+    assert content["changes"]["new"] == [new.pk]
+    assert unchanged == changed
