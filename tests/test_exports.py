@@ -244,3 +244,28 @@ def test_the_latest_note_is_dated_in_the_councils_time_zone(plan):
     rows = {row[1]: row for row in exports.export_rows(Action.objects.filter(pk=plan["red"].pk))}
     assert dt.date(2026, 6, 2) in rows["1.1"]
     assert dt.date(2026, 6, 1) not in rows["1.1"]
+
+
+@freeze_time(TODAY)
+def test_xlsx_offers_csv_for_a_list_longer_than_it_holds(client, plan, monkeypatch):
+    """Past XLSX_MAX_ROWS no workbook is written (it would outlast the web worker): a page says
+    why and links to the same list as CSV and back to the list, with the same filters."""
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 1)
+    client.force_login(plan["leader"])
+    response = client.get(XLSX_URL, {"rag": ""})
+    assert response.status_code == 200
+    assert not response.streaming
+    page = response.content.decode()
+    assert "This list is too long for an Excel download" in page
+    assert "holds up to 1 actions" in page
+    assert f'href="{CSV_URL}?rag="' in page
+    assert f'href="{reverse("improvement:action-list")}?rag="' in page
+    # One action fits: the workbook as usual.
+    rows = read_xlsx(client.get(XLSX_URL, {"overdue": "1"}))
+    assert [r["Reference"] for r in rows] == ["1.1"]
+
+
+def test_the_list_says_how_many_actions_an_excel_download_holds(client, plan):
+    client.force_login(plan["leader"])
+    page = client.get(reverse("improvement:action-list")).content.decode()
+    assert f"Excel (XLSX)</a> (up to {exports.XLSX_MAX_ROWS:,} actions)" in page

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from improvement import rulebook, services
+from improvement import exports, rulebook, services
 from improvement.access import access_action
 from improvement.filters import ActionFilter
 from improvement.forms.actions import QuickUpdateForm
@@ -175,6 +175,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
             "selects": action_filter.selects(SELECT_FILTERS),
             "flags": [form[name] for name in FLAG_FILTERS],
             "filtered": filtered,
+            "xlsx_max_rows": exports.XLSX_MAX_ROWS,
         },
     )
 

@@ -42,8 +42,9 @@ def _attachment(filename: str) -> str:
 
 
 @require_GET
-def action_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
-    """The action list as CSV or XLSX: the same filters and scope as the page, streamed."""
+def action_export(request: HttpRequest, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """The action list as CSV or XLSX: the same filters and scope as the page, streamed (an
+    XLSX of more than exports.XLSX_MAX_ROWS actions is refused with a page offering CSV)."""
     if not request.user.has_perm("improvement.export_actions"):
         raise PermissionDenied
     today, now = timezone.localdate(), timezone.now()
@@ -54,6 +55,12 @@ def action_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse:
         today=today,
         now=now,
     )
+    if fmt == "xlsx" and exports.too_many_for_xlsx(action_filter.qs):
+        return render(
+            request,
+            "improvement/export_too_long.html",
+            {"max_rows": exports.XLSX_MAX_ROWS},
+        )
     rows = exports.export_rows(action_filter.qs)
     name = f"actions-{today:%Y-%m-%d}"
     if fmt == "csv":
@@ -72,7 +79,7 @@ def action_export_csv(request: HttpRequest) -> StreamingHttpResponse:
     return action_export(request, "csv")
 
 
-def action_export_xlsx(request: HttpRequest) -> StreamingHttpResponse:
+def action_export_xlsx(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     return action_export(request, "xlsx")
 
 
@@ -188,8 +195,9 @@ def pack_draft_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return _pdf_response(pdf, _pack_filename(authority, board_date, "pdf"))
 
 
-def _access_pack(request: HttpRequest, pk: int) -> BoardPack:
-    pack = get_object_or_404(BoardPack.objects.select_related("authority", "frozen_by"), pk=pk)
+def _access_pack(request: HttpRequest, pk: int, *, defer: tuple[str, ...] = ()) -> BoardPack:
+    packs = BoardPack.objects.select_related("authority", "frozen_by").defer(*defer)
+    pack = get_object_or_404(packs, pk=pk)
     if not request.user.has_perm("improvement.see_board_pack", pack):
         raise Http404
     return pack
@@ -197,11 +205,13 @@ def _access_pack(request: HttpRequest, pk: int) -> BoardPack:
 
 @require_GET
 def pack_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    pack = _access_pack(request, pk)
+    # The page shows the content; the frozen HTML is a download of its own.
+    pack = _access_pack(request, pk, defer=("html",))
     return render(
         request,
         "packs/pack_detail.html",
-        {"frozen": pack, "pack": pack_reads.pack_view(pack.content)},
+        # No links into today's action list: a frozen pack's counts are those of its day.
+        {"frozen": pack, "pack": pack_reads.pack_view(pack.content), "document": True},
     )
 
 

@@ -220,3 +220,24 @@ def test_owner_update_in_the_browser_shows_on_the_leaders_dashboard(
     finally:
         owner_context.close()
         leader_context.close()
+
+
+def test_a_list_too_long_for_excel_offers_csv(
+    page: Page, live_server, plan, login, assert_no_axe_violations, page_problems, monkeypatch
+):
+    """Past the XLSX limit the Excel link leads to a page that says why and offers the same
+    actions as CSV; the page passes axe."""
+    from improvement import exports
+
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 1)
+    login(page, live_server, "ia", PASSWORD)
+    page.goto(f"{live_server.url}{reverse('improvement:action-list')}")
+    page.get_by_role("link", name="Excel (XLSX)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "This list is too long for an Excel download"
+    )
+    assert_no_axe_violations(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="download these actions as CSV").click()
+    assert download.value.suggested_filename.endswith(".csv")
+    assert page_problems == []
