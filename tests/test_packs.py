@@ -650,3 +650,23 @@ def test_the_draft_asks_as_many_queries_whether_or_not_anything_changed(client, 
         content = content_of(plan, board=NEXT_BOARD, now=frozen_at + dt.timedelta(hours=2))
     assert content["changes"]["new"] == [new.pk]
     assert unchanged == changed
+
+
+def test_frozen_pack_pages_queries_do_not_grow_and_link_nowhere(client, plan):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(plan.leader)
+
+    def grow(size, board):
+        overdue_bulk(plan, size)
+        pack = pack_services.board_pack_freeze(
+            authority=plan.home, board_date=board, by=plan.leader, now=NOW
+        )
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(pack.get_absolute_url())
+        html = page.content.decode()
+        assert "And " in html and "see all" not in html
+        return len(queries)
+
+    assert grow(pack_reads.PACK_LIST_LENGTH + 1, BOARD) == grow(60, NEXT_BOARD)
