@@ -388,7 +388,8 @@ class ImprovementArea(TimeStampedModel):
         return self.text if len(self.text) <= 80 else f"{self.text[:77]}..."
 
     def get_absolute_url(self) -> str:
-        return f"{self.inspection.get_absolute_url()}#area-{self.pk}"
+        # ?area= opens the page of the inspection's areas that holds this one.
+        return f"{self.inspection.get_absolute_url()}?area={self.pk}#area-{self.pk}"
 
 
 class ActionPriority(models.TextChoices):

@@ -387,3 +387,23 @@ def test_areas_past_a_page_are_paged_and_the_warning_counts_them_all(
     assert f"{total - 1} of {total} areas for improvement have no action" in first
     assert f"{total - 1} of {total} areas for improvement have no action" in second
     assert 'rel="next"' in first
+
+
+def test_a_link_to_an_area_opens_the_page_that_holds_it(client, authority, knowsley_2021):
+    """An area's own address (used by the dashboard's gaps and elsewhere) opens the page of areas
+    it is on, even past the first; an area of another inspection opens the first page."""
+    # Created in reverse report order, so that ids alone would put them the other way round.
+    areas = [
+        ImprovementAreaFactory(inspection=knowsley_2021, position=i, text=f"Area text {i}.")
+        for i in reversed(range(1, AREAS_PER_PAGE + 6))
+    ]
+    first, last = areas[-1], areas[0]
+    client.force_login(LeaderFactory(authority=authority))
+
+    assert last.get_absolute_url() == f"{detail_url(knowsley_2021)}?area={last.pk}#area-{last.pk}"
+    assert f'id="area-{last.pk}"' in client.get(last.get_absolute_url()).content.decode()
+    assert f'id="area-{first.pk}"' in client.get(first.get_absolute_url()).content.decode()
+    elsewhere = ImprovementAreaFactory(position=1)
+    page = client.get(f"{detail_url(knowsley_2021)}?area={elsewhere.pk}")
+    assert page.status_code == 200
+    assert f'id="area-{first.pk}"' in page.content.decode()

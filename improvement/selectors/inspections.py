@@ -9,6 +9,7 @@ from django.db.models import (
     Exists,
     OuterRef,
     Prefetch,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -116,6 +117,28 @@ def inspection_areas(
             ),
         )
         .order_by("position", "pk")
+    )
+
+
+def area_position(inspection: Inspection, area_pk: int) -> int | None:
+    """How many of the inspection's areas come before this one in report order, or None when it
+    is not one of the inspection's (one query)."""
+    earlier = (
+        ImprovementArea.objects.filter(inspection=inspection)
+        .filter(
+            Q(position__lt=OuterRef("position"))
+            | Q(position=OuterRef("position"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("inspection")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        ImprovementArea.objects.filter(inspection=inspection, pk=area_pk)
+        .annotate(earlier=Coalesce(Subquery(earlier), 0))
+        .values_list("earlier", flat=True)
+        .first()
     )
 
 

@@ -305,7 +305,7 @@ def gap_area_items(gaps) -> SafeString:
         )
         tag = f" ({_e(area.framework_tag)})" if area.framework_tag else ""
         items.append(
-            f'<li>{priority}<a class="govuk-link" href="{href}#area-{area.pk:d}">'
+            f'<li>{priority}<a class="govuk-link" href="{href}?area={area.pk:d}#area-{area.pk:d}">'
             f"{_e(area.text)}</a>{tag}</li>"
         )
     return _safe("\n".join(items))

@@ -62,12 +62,18 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, pk, queryset=inspection_reads.inspection_page_queryset()
     )
     judgements = list(inspection.judgements.all())
+    page_number = request.GET.get("page")
+    linked_area = request.GET.get("area", "")
+    if not page_number and linked_area.isdigit():
+        # A link to one area (ImprovementArea.get_absolute_url) opens the page that holds it.
+        earlier = inspection_reads.area_position(inspection, int(linked_area))
+        page_number = earlier // AREAS_PER_PAGE + 1 if earlier is not None else None
     areas_page = Paginator(
         inspection_reads.inspection_areas(
             inspection, today=today, now=now, actions_per_area=ACTIONS_PER_AREA
         ),
         AREAS_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+    ).get_page(page_number)
     areas = list(areas_page.object_list)
     for area in areas:
         area.more_action_count = area.action_count - len(area.first_actions)
