@@ -1164,6 +1164,7 @@ class ProgressNoteAdmin(ProgressNoteAdminPerformance, ScopedAdmin):
     # Newest first, the only order an index serves over every note; the other columns would
     # sort five million rows.
     sortable_by = ("created_at",)
+    whole_table_sorts = ("created_at",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -1211,6 +1212,7 @@ class EvidenceAdmin(WordSearchAdmin, ScopedAdmin):
     )
     # Newest first, which an index serves; the other columns would sort a million rows.
     sortable_by = ("created_at",)
+    whole_table_sorts = ("created_at",)
     autocomplete_fields = ("action",)
 
     def get_form(self, request: HttpRequest, obj: Evidence | None = None, **kwargs):
@@ -1273,6 +1275,7 @@ class DueDateChangeAdmin(WordSearchAdmin, ScopedAdmin):
     search_fields = ("reason",)
     word_search_fields = ("reason",)
     search_help_text = "Words in the reason given. To find an action's deadline changes, open it."
+    whole_table_sorts = ("created_at",)
     readonly_fields = (
         "action",
         "old_date",

@@ -331,3 +331,52 @@ def test_actions_of_other_owners_do_not_leak_through_author_search(admin_client,
     theirs = ProgressNote.objects.create(action=action, author=other, created_at=now, text="Done.")
     ProgressNote.objects.create(action=action, author=p.user, created_at=now, text="Checked.")
     assert _listed(admin_client, ProgressNote, "kbrown") == {theirs.pk}
+
+
+# An authority's administrator: their rows gathered first, then sorted newest first.
+
+
+@pytest.mark.parametrize("model", [ProgressNote, Evidence, DueDateChange])
+def test_an_authority_administrator_sees_their_rows_newest_first(model):
+    w = World()
+    now = timezone.now()
+    today = timezone.localdate()
+    for i, action in enumerate([w.action, w.away_action] * 3):
+        row = {
+            ProgressNote: lambda a, i: ProgressNote(
+                action=a, author=a.owner, created_at=now, text=f"Note {i}"
+            ),
+            Evidence: lambda a, i: Evidence(
+                action=a, title=f"Link {i}", url="https://example.org/", added_by=a.owner
+            ),
+            DueDateChange: lambda a, i: DueDateChange(
+                action=a,
+                old_date=today,
+                new_date=today + dt.timedelta(days=i + 1),
+                reason=f"Reason {i}",
+                requested_by=a.owner,
+                status=DueDateChange.Status.APPROVED,
+                decided_by=w.root,
+                decided_at=now,
+            ),
+        }[model](action, i)
+        row.save()
+        model.objects.filter(pk=row.pk).update(created_at=now - dt.timedelta(days=(i * 7) % 5))
+    home = model.objects.filter(action=w.action).order_by("-created_at", "-pk")
+    for user in (w.admin, w.root):
+        with CaptureQueriesContext(connection) as captured:
+            response = w.client(user).get(admin_url(model, "changelist"))
+        shown = [row.pk for row in response.context["cl"].result_list]
+        if user == w.admin:
+            assert shown == [row.pk for row in home]
+        else:
+            assert shown == [row.pk for row in model.objects.order_by("-created_at", "-pk")]
+        table = f'FROM "{model._meta.db_table}"'
+        page = next(
+            q["sql"]
+            for q in captured.captured_queries
+            if table in q["sql"] and "ORDER BY" in q["sql"]
+        )
+        # PostgreSQL may walk the whole table's newest-first index only for a national user.
+        gathered_first = "interval '0' *" in page
+        assert gathered_first == (connection.vendor == "postgresql" and user == w.admin)
