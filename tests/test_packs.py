@@ -618,6 +618,20 @@ def test_the_sent_back_actions_are_read_on_their_partial_index(plan):
     assert "scale_action_sent_back" in sent_back.order_by().explain()
 
 
+@postgres_only
+def test_the_actions_written_since_the_last_pack_are_read_on_a_covering_index(plan):
+    # Needs the index scale_action_auth_updated_cover (to be added by migration).
+    bulk_actions(300, area=plan.area, owner=plan.owner)
+    since = dt.datetime.now(dt.UTC)
+    bulk_actions(3, area=plan.area, owner=plan.owner)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE improvement_action")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    written = pack_reads.actions_written_since(plan.home, since)
+    assert len(written) == 3
+    assert "scale_action_auth_updated_cover" in written.explain()
+
+
 def test_the_snapshot_finds_the_actions_written_since_however_many_they_are():
     # Ids of every width, in order, with gaps: as a frozen pack keeps them.
     pks = [2, 7, 31, 98, *range(1000, 3000, 3), 45678, 123456]

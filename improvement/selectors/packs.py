@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
 from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
@@ -479,6 +480,17 @@ def _recorded(
     return recorded
 
 
+def actions_written_since(authority: Authority, since: dt.datetime) -> QuerySet:
+    """(id, due date, RAG, closed) of each action written since: unordered, so that PostgreSQL
+    reads them from the covering index on (authority, updated_at) alone."""
+    return (
+        Action.objects.filter(authority=authority, updated_at__gt=since)
+        .annotate(is_closed=_is_closed())
+        .order_by()
+        .values_list("pk", "due_date", "rag", "is_closed")
+    )
+
+
 def _changes(
     authority: Authority, board_date: dt.date, measures: list[dict]
 ) -> tuple[dict, set[int]]:
@@ -486,33 +498,31 @@ def _changes(
     the first PACK_LIST_LENGTH of each kind of action change, and how many there are. Only the
     actions written since that pack was frozen can differ from it (every write through the
     services stamps `updated_at`), so only those are compared: two queries, however large the
-    plan. Returns the changes and the ids of the actions they list."""
+    plan (the first on a covering index at PostgreSQL: scale_action_auth_updated_cover).
+    Returns the changes and the ids of the actions they list."""
     previous = previous_pack(authority, board_date)
     if previous is None:
         return {"since": None}, set()
-    touched = list(
-        Action.objects.filter(authority=authority, updated_at__gt=previous.frozen_at)
-        .annotate(is_closed=_is_closed())
-        .order_by("due_date", "pk")
-        .values_list("pk", "due_date", "rag", "is_closed")
-    )
+    touched = list(actions_written_since(authority, previous.frozen_at))
     snapshot, old_actions, old_measures = _snapshot_of(previous, of_actions=bool(touched))
     recorded = _recorded(snapshot, old_actions, [row[0] for row in touched])
+    # (due date, id, what the pack lists) of each change: only the few listed are put in due
+    # date order, below.
     new, closed, redated, rag_moved = [], [], [], []
     for pk, due_date, rag, is_closed in touched:
         old = recorded.get(pk)
         if old is None:
-            new.append(pk)
+            new.append((due_date, pk, pk))
             continue
         old_due, old_rag, was_closed = old
         due = due_date.isoformat()
         if is_closed and not was_closed:
-            closed.append(pk)
+            closed.append((due_date, pk, pk))
         if due != old_due:
-            redated.append({"id": pk, "from": old_due, "to": due})
+            redated.append((due_date, pk, {"id": pk, "from": old_due, "to": due}))
         # Turning blue is closing, reported above.
         if rag != old_rag and not is_closed:
-            rag_moved.append({"id": pk, "from": old_rag, "to": rag})
+            rag_moved.append((due_date, pk, {"id": pk, "from": old_rag, "to": rag}))
     old_latest = {m["id"]: m["latest"] for m in old_measures}
     measure_moved = [
         {"id": m["id"], "from": old_latest[m["id"]], "to": m["latest"], "trend": m["trend"]}
@@ -522,7 +532,10 @@ def _changes(
     kinds = {"new": new, "closed": closed, "redated": redated, "rag_moved": rag_moved}
     changes = {
         "since": previous.board_date.isoformat(),
-        **{kind: rows[:PACK_LIST_LENGTH] for kind, rows in kinds.items()},
+        **{
+            kind: [row for _, _, row in heapq.nsmallest(PACK_LIST_LENGTH, rows)]
+            for kind, rows in kinds.items()
+        },
         "measure_moved": measure_moved,
         "counts": {
             **{kind: len(rows) for kind, rows in kinds.items()},
