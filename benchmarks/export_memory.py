@@ -1,8 +1,9 @@
 """Peak memory of one action export, measured in a process of its own.
 
 The largest authority's leader downloads the action list's export (CSV or XLSX, no filters: every
-action of the authority; for XLSX the largest authority whose list fits an Excel download) through Django's test client; the streamed body is read to the end and
-thrown away, as a browser saving it would. The process first signs in and runs a small export, so
+action of the authority; for XLSX the largest authority whose list fits an Excel download)
+through Django's test client; the streamed body is read to the end and thrown away, as a browser
+saving it would. The process first signs in and runs a small export, so
 the baseline holds Django, the URL map, openpyxl and a database connection; then it resets the
 kernel's peak-RSS mark (/proc/self/clear_refs) and exports. It prints one JSON line:
 
