@@ -27,7 +27,8 @@ Usage:
 floor and the anchor are always timed; the export memory runs only if "memory" is one of the
 words (it always runs without --pages). E.g. --pages "csv export,memory", --pages "admin".
 Environment: BENCH_PG (default postgres://postgres@127.0.0.1:5432), BENCH_PORT (default 8765),
-BENCH_WORKERS (4), BENCH_REPEATS (15 requests one at a time), BENCH_PER_CLIENT (5 requests
+BENCH_WORKERS (4), BENCH_REPEATS (15 requests one at a time), BENCH_BLOCK (5: how many of them
+a size takes in a row before the next size's turn), BENCH_PER_CLIENT (5 requests
 each of 8 clients), BENCH_EXPORT_REPEATS (5) and BENCH_EXPORT_PER_CLIENT (1) for the CSV export,
 BENCH_TIMEOUT (gunicorn's worker timeout, 300 s: 8 exports of 100,000 rows at once on 2 cores
 outlast gunicorn's default of 30), BENCH_TRACE (the exports also run under tracemalloc, default
@@ -60,6 +61,7 @@ PYTHON = sys.executable
 REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))
 CLIENTS = 8
 PER_CLIENT = int(os.environ.get("BENCH_PER_CLIENT", "5"))
+BLOCK = int(os.environ.get("BENCH_BLOCK", "5"))
 EXPORT_REPEATS = int(os.environ.get("BENCH_EXPORT_REPEATS", "5"))
 EXPORT_PER_CLIENT = int(os.environ.get("BENCH_EXPORT_PER_CLIENT", "1"))
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "300"))
@@ -332,9 +334,14 @@ def _wait_until_up(port: int) -> None:
 
 def time_sizes(sizes: list[int], workers: int, pages_spec: str | None = None) -> dict:
     """Every size served at once, each by its own gunicorn, and the single-client requests
-    interleaved across the sizes (1,000, then 1,000,000, then 1,000 again...): a machine that
-    slows down for a while (other work on a shared host) slows every size alike, so the ratio
-    between sizes is the data's doing, not the moment's. The 8-client runs take one size at a
+    interleaved across the sizes in short runs (five at 1,000, five at 1,000,000, five at 1,000
+    again...): a machine that slows down for a while (other work on a shared host) slows every
+    size alike, so the ratio between sizes is the data's doing, not the moment's. Runs rather
+    than single requests because taking turns request by request made every request start in
+    caches the other servers' processes had just used, which no deployment does: with three
+    servers' twelve workers taking turns request by request on two cores, the dashboard, the
+    filtered list and My actions measured 43-55 ms at 1,000,000, and in runs of five 30-35 ms,
+    minutes apart (BENCH_BLOCK=1 gives that way back). The 8-client runs take one size at a
     time, the other servers idle."""
     ports = {size: PORT + i for i, size in enumerate(sizes)}
     servers = {size: _serve(size, ports[size], workers) for size in sizes}
@@ -382,9 +389,10 @@ def time_sizes(sizes: list[int], workers: int, pages_spec: str | None = None) ->
                 for _ in range(1 if export else 2):
                     _request(sessions[size][role], method, paths[size])
             single: dict[int, list] = {size: [] for size in sizes}
-            for _ in range(repeats):
+            for start in range(0, repeats, BLOCK):
                 for size in sizes:
-                    single[size].append(_request(sessions[size][role], method, paths[size]))
+                    for _ in range(min(BLOCK, repeats - start)):
+                        single[size].append(_request(sessions[size][role], method, paths[size]))
             for size in sizes:
                 concurrent = _crowd(
                     crowds[size][role], method, paths[size], per_client, targets[size]
