@@ -72,6 +72,11 @@ def stale(*, now: dt.datetime, days: int = STALE_AFTER_DAYS) -> Q:
     return not_closed() & Q(LessThan(last_update(), cutoff))
 
 
+def off_track() -> Q:
+    """Rated red and not yet signed off."""
+    return Q(rag=Action.Rag.RED) & not_closed()
+
+
 def slipped() -> Q:
     """Re-dated at least twice."""
     return Q(due_date_change_count__gte=SLIPPED_AFTER_CHANGES)
@@ -119,7 +124,8 @@ def last_update():
     return Coalesce("last_note_at", "created_at")
 
 
-def _flag(condition: Q) -> ExpressionWrapper:
+def flag(condition: Q) -> ExpressionWrapper:
+    """A condition as a boolean column (with_states' state_* annotations are these)."""
     return ExpressionWrapper(
         Case(When(condition, then=Value(True)), default=Value(False)), output_field=BooleanField()
     )
@@ -128,13 +134,13 @@ def _flag(condition: Q) -> ExpressionWrapper:
 def with_states(queryset: QuerySet[Action], *, today: dt.date, now: dt.datetime) -> QuerySet:
     """Annotate every state as a boolean (state_overdue, state_stale, ...) and `last_update`."""
     return queryset.annotate(
-        state_closed=_flag(closed()),
-        state_overdue=_flag(overdue(today=today)),
-        state_due_soon=_flag(due_soon(today=today)),
-        state_stale=_flag(stale(now=now)),
-        state_slipped=_flag(slipped()),
-        state_awaiting_sign_off=_flag(awaiting_sign_off()),
-        state_sent_back=_flag(sent_back()),
+        state_closed=flag(closed()),
+        state_overdue=flag(overdue(today=today)),
+        state_due_soon=flag(due_soon(today=today)),
+        state_stale=flag(stale(now=now)),
+        state_slipped=flag(slipped()),
+        state_awaiting_sign_off=flag(awaiting_sign_off()),
+        state_sent_back=flag(sent_back()),
         last_update=last_update(),
     )
 

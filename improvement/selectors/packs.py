@@ -20,16 +20,12 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
     F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
-    Value,
-    When,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
@@ -108,14 +104,6 @@ def _number(value: Decimal | None) -> str | None:
     return None if value is None else format(value.normalize(), "f")
 
 
-def _is_closed():
-    return Case(
-        When(rulebook.closed(), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
 def round_coverage_for(authority: Authority, board_date: dt.date) -> dict | None:
     """The update round before this meeting, as the pack prints it, or None when the board has
     no meeting recorded on that date (the pack then says "No update round recorded")."""
@@ -157,7 +145,7 @@ _ROW_FIELDS = (
 def _action_row(row: dict) -> dict:
     states = rulebook.states_from_annotations(SimpleNamespace(**row))
     flags = [name for name in rulebook.STATE_NAMES if getattr(states, name)]
-    if row["rag"] == Action.Rag.RED and not states.closed:
+    if row["off_track"]:
         flags.append("off_track")
     return {
         "id": row["pk"],
@@ -189,7 +177,9 @@ def _action_rows(ids: set[int], *, today: dt.date, now: dt.datetime) -> list[dic
     state_columns = [f"state_{name}" for name in rulebook.STATE_NAMES]
     return [
         _action_row(row)
-        for row in rows.order_by("due_date", "pk").values(*_ROW_FIELDS, *state_columns)
+        for row in rows.annotate(off_track=rulebook.flag(rulebook.off_track()))
+        .order_by("due_date", "pk")
+        .values(*_ROW_FIELDS, *state_columns, "off_track")
     ]
 
 
@@ -202,7 +192,7 @@ def exception_querysets(
     by_due = ("due_date", "pk")
     lists = {
         "overdue": plan.filter(rulebook.overdue(today=today)).order_by(*by_due),
-        "off_track": plan.filter(rulebook.not_closed(), rag=Action.Rag.RED).order_by(*by_due),
+        "off_track": plan.filter(rulebook.off_track()).order_by(*by_due),
         "slipped": plan.filter(rulebook.slipped()).order_by(*by_due),
         # The longest silent first, as the dashboard lists them.
         "stale": plan.filter(rulebook.stale(now=now))
@@ -418,7 +408,7 @@ def plan_snapshot(authority: Authority) -> str:
     string, so that reading a frozen pack does not decode a list of every action."""
     rows = (
         Action.objects.filter(authority=authority)
-        .annotate(is_closed=_is_closed())
+        .annotate(is_closed=rulebook.flag(rulebook.closed()))
         .order_by("pk")
         .values_list("pk", "due_date", "rag", "is_closed")
     )
@@ -485,7 +475,7 @@ def actions_written_since(authority: Authority, since: dt.datetime) -> QuerySet:
     reads them from the covering index on (authority, updated_at) alone."""
     return (
         Action.objects.filter(authority=authority, updated_at__gt=since)
-        .annotate(is_closed=_is_closed())
+        .annotate(is_closed=rulebook.flag(rulebook.closed()))
         .order_by()
         .values_list("pk", "due_date", "rag", "is_closed")
     )

@@ -211,7 +211,7 @@ class LeaderDigest:
 def _digest_sections(leader: User, *, today: dt.date, now: dt.datetime) -> list[DigestSection]:
     conditions = {
         "overdue": rulebook.overdue(today=today) & rulebook.not_closed(),
-        "off_track": Q(rag=Action.Rag.RED) & rulebook.not_closed(),
+        "off_track": rulebook.off_track(),
         "slipped": rulebook.slipped() & rulebook.not_closed(),
         "stale": rulebook.stale(now=now),
         "awaiting_sign_off": rulebook.awaiting_sign_off(),
