@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from itertools import groupby
+from types import SimpleNamespace
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from improvement import rulebook, scope
 from improvement.access import access_inspection
 from improvement.clock import action_plan_clock, monitoring_cycle
-from improvement.models import Inspection
+from improvement.models import Inspection, User
 from improvement.selectors import inspections as inspection_reads
+from improvement.templatetags.action_tags import day
 
 PAGE_SIZE = 25
 # A report names a handful of areas, each answered by a handful of actions; past these the page
@@ -49,6 +52,22 @@ def inspection_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _action_row(row: dict, href: str) -> SimpleNamespace:
+    """What an area's action row shows, ready for the page (action_state_tags reads the
+    statuses and the count of re-datings from it)."""
+    return SimpleNamespace(
+        **row,
+        href=href.format(row["pk"]),
+        name=f"{row['reference']} {row['title']}".strip(),
+        owner=User.name_from(
+            row["owner__first_name"], row["owner__last_name"], row["owner__username"]
+        ),
+        team_name=row["team__name"] or "",
+        due=day(row["due_date"], "j M Y"),
+        states=rulebook.states_from_annotations(SimpleNamespace(**row)),
+    )
+
+
 def _after_overall_removed(inspection: Inspection) -> bool:
     when = inspection.start_date or inspection.publication_date
     return when is not None and when >= NO_OVERALL_FROM
@@ -68,17 +87,18 @@ def inspection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # A link to one area (ImprovementArea.get_absolute_url) opens the page that holds it.
         earlier = inspection_reads.area_position(inspection, int(linked_area))
         page_number = earlier // AREAS_PER_PAGE + 1 if earlier is not None else None
-    areas_page = Paginator(
-        inspection_reads.inspection_areas(
-            inspection, today=today, now=now, actions_per_area=ACTIONS_PER_AREA
-        ),
-        AREAS_PER_PAGE,
-    ).get_page(page_number)
+    areas_page = Paginator(inspection_reads.inspection_areas(inspection), AREAS_PER_PAGE).get_page(
+        page_number
+    )
     areas = list(areas_page.object_list)
+    first_actions = inspection_reads.area_first_actions(
+        [area.pk for area in areas], today=today, now=now, per_area=ACTIONS_PER_AREA
+    )
+    # One reverse() for the page, each row's link from it.
+    href = reverse("improvement:action-detail", args=[0])[: -len("0/")] + "{}/"
     for area in areas:
+        area.first_actions = [_action_row(row, href) for row in first_actions[area.pk]]
         area.more_action_count = area.action_count - len(area.first_actions)
-        for action in area.first_actions:
-            action.states = rulebook.states_from_annotations(action)
     findings = list(inspection.findings.all())
     # Paragraphs are numbered through the report, so one section's paragraphs are consecutive.
     sections = [
