@@ -249,12 +249,16 @@ def _summary(
 
 
 def _areas(authority: Authority, *, today: dt.date) -> tuple[list[dict], int]:
-    """Four queries: the authority's improvement areas, newest inspection first (the first
-    PACK_AREAS_SHOWN of them), how many there are, each shown area's figures and its first
-    actions by due date."""
-    all_areas = ImprovementArea.objects.filter(inspection__authority=authority)
+    """Three queries: the authority's improvement areas, newest inspection first (the first
+    PACK_AREAS_SHOWN of them, each row with how many there are in all), each shown area's
+    figures and its first actions by due date."""
     areas = list(
-        all_areas.select_related("inspection").order_by(
+        ImprovementArea.objects.filter(inspection__authority=authority)
+        .select_related("inspection")
+        # Counted in the same query (the areas are all read to be sorted anyway), so that a
+        # plan with more areas than the pack lists asks no more queries than a small one.
+        .annotate(total=Window(Count("pk")))
+        .order_by(
             Coalesce("inspection__start_date", "inspection__publication_date").desc(),
             "-inspection_id",
             "position",
@@ -263,7 +267,7 @@ def _areas(authority: Authority, *, today: dt.date) -> tuple[list[dict], int]:
     )
     if not areas:
         return [], 0
-    count = all_areas.count() if len(areas) == PACK_AREAS_SHOWN else len(areas)
+    count = areas[0].total
     ids = [area.pk for area in areas]
     figures = {
         row["improvement_areas"]: row
@@ -391,14 +395,13 @@ def _clock(authority: Authority, inspections: list[Inspection], *, today: dt.dat
     }
 
 
-def previous_pack(authority: Authority, board_date: dt.date) -> BoardPack | None:
-    """The latest frozen pack for an earlier meeting: what this one compares against (without
-    its heavy columns)."""
+def previous_pack(authority: Authority, board_date: dt.date) -> QuerySet[BoardPack]:
+    """The latest frozen pack for an earlier meeting, what this one compares against: a
+    queryset of at most one, without its heavy columns."""
     return (
         BoardPack.objects.filter(authority=authority, board_date__lt=board_date)
         .defer("content", "html")
-        .order_by("-board_date", "-pk")
-        .first()
+        .order_by("-board_date", "-pk")[:1]
     )
 
 
@@ -418,19 +421,21 @@ def plan_snapshot(authority: Authority) -> str:
 
 
 def _snapshot_of(
-    pack: BoardPack, *, of_actions: bool
-) -> tuple[str | None, list[dict] | None, list[dict]]:
-    """One query: what an earlier frozen pack recorded of its actions (only when `of_actions`:
-    the largest part of it) and of its measures. Packs frozen before snapshots were kept hold
-    every action in full instead."""
-    keys = ["content__measures"]
+    previous: QuerySet[BoardPack], *, of_actions: bool
+) -> tuple[dt.date, str | None, list[dict] | None, list[dict]] | None:
+    """One query: the earlier frozen pack's meeting date and what it recorded of its actions
+    (only when `of_actions`: the largest part of it) and of its measures, or None when there is
+    no earlier pack. Packs frozen before snapshots were kept hold every action in full
+    instead."""
+    keys = ["board_date", "content__measures"]
     if of_actions:
-        keys = ["content__snapshot", "content__actions", *keys]
-    row = BoardPack.objects.filter(pk=pack.pk).values_list(*keys).get()
-    if not of_actions:
-        return None, None, row[0] or []
-    snapshot, actions, measures = row
-    return snapshot, actions, measures or []
+        keys = [*keys, "content__snapshot", "content__actions"]
+    row = previous.values_list(*keys).first()
+    if row is None:
+        return None
+    board_date, measures, *of_its_actions = row
+    snapshot, actions = of_its_actions or (None, None)
+    return board_date, snapshot, actions, measures or []
 
 
 def _snapshot_line(snapshot: str, pk: int) -> str | None:
@@ -470,7 +475,7 @@ def _recorded(
     return recorded
 
 
-def actions_written_since(authority: Authority, since: dt.datetime) -> QuerySet:
+def actions_written_since(authority: Authority, since: dt.datetime | Subquery) -> QuerySet:
     """(id, due date, RAG, closed) of each action written since: unordered, so that PostgreSQL
     reads them from the covering index on (authority, updated_at) alone."""
     return (
@@ -488,13 +493,16 @@ def _changes(
     the first PACK_LIST_LENGTH of each kind of action change, and how many there are. Only the
     actions written since that pack was frozen can differ from it (every write through the
     services stamps `updated_at`), so only those are compared: two queries, however large the
-    plan (the first on a covering index at PostgreSQL: scale_action_auth_updated_cover).
+    plan and whether or not there is an earlier pack (the first on a covering index at
+    PostgreSQL: scale_action_auth_updated_cover).
     Returns the changes and the ids of the actions they list."""
     previous = previous_pack(authority, board_date)
-    if previous is None:
+    # Since the earlier pack's freezing, asked in the same query: none without an earlier pack.
+    touched = list(actions_written_since(authority, Subquery(previous.values("frozen_at"))))
+    earlier = _snapshot_of(previous, of_actions=bool(touched))
+    if earlier is None:
         return {"since": None}, set()
-    touched = list(actions_written_since(authority, previous.frozen_at))
-    snapshot, old_actions, old_measures = _snapshot_of(previous, of_actions=bool(touched))
+    since, snapshot, old_actions, old_measures = earlier
     recorded = _recorded(snapshot, old_actions, [row[0] for row in touched])
     # (due date, id, what the pack lists) of each change: only the few listed are put in due
     # date order, below.
@@ -521,7 +529,7 @@ def _changes(
     ]
     kinds = {"new": new, "closed": closed, "redated": redated, "rag_moved": rag_moved}
     changes = {
-        "since": previous.board_date.isoformat(),
+        "since": since.isoformat(),
         **{
             kind: [row for _, _, row in heapq.nsmallest(PACK_LIST_LENGTH, rows)]
             for kind, rows in kinds.items()
