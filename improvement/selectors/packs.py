@@ -252,12 +252,14 @@ def _areas(authority: Authority, *, today: dt.date) -> tuple[list[dict], int]:
     """Three queries: the authority's improvement areas, newest inspection first (the first
     PACK_AREAS_SHOWN of them, each row with how many there are in all), each shown area's
     figures and its first actions by due date."""
+    all_areas = ImprovementArea.objects.filter(inspection__authority=authority)
+    # Counted in the same query, so that a plan with more areas than the pack lists asks no more
+    # queries than a small one: as a subquery PostgreSQL counts once, where a window over every
+    # area would read them all rather than the newest inspection's first few in index order.
+    total = all_areas.order_by().values("inspection__authority").annotate(n=Count("pk"))
     areas = list(
-        ImprovementArea.objects.filter(inspection__authority=authority)
-        .select_related("inspection")
-        # Counted in the same query (the areas are all read to be sorted anyway), so that a
-        # plan with more areas than the pack lists asks no more queries than a small one.
-        .annotate(total=Window(Count("pk")))
+        all_areas.select_related("inspection")
+        .annotate(total=Subquery(total.values("n")))
         .order_by(
             Coalesce("inspection__start_date", "inspection__publication_date").desc(),
             "-inspection_id",
