@@ -1,0 +1,56 @@
+"""Board pack markup written in Python where the template would cost more than the page's rest."""
+
+from __future__ import annotations
+
+from html import escape
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+_MEASURE_ROW = """
+          <tr class="govuk-table__row">
+            <td class="govuk-table__cell">{name} <span class="pack-secondary">({unit}; {direction})</span></td>
+            <td class="govuk-table__cell govuk-table__cell--numeric">{baseline}</td>
+            <td class="govuk-table__cell govuk-table__cell--numeric">{latest}</td>
+            <td class="govuk-table__cell govuk-table__cell--numeric">{target} <span class="pack-secondary">by {target_date}</span></td>
+            <td class="govuk-table__cell">{trend}</td>
+            <td class="govuk-table__cell">{on_target}</td>
+          </tr>
+        """  # noqa: E501 - the rows as the template wrote them
+
+
+def _text(value) -> str:
+    # The standard library's escape (the same entities as Django's, which costs more).
+    return escape(str(value))
+
+
+@register.simple_tag
+def pack_measure_rows(measures: list[dict]) -> SafeString:
+    """The rows of the measures table (pack_view's measures). A pack lists every measure of the
+    plan, 500 for the largest authority at a million actions: through the template's loop they
+    cost more than the rest of the pack's page."""
+    rows = []
+    for m in measures:
+        if m["latest"] is not None:
+            latest = (
+                f'{_text(m["latest"])} <span class="pack-secondary">'
+                f"({_text(m['latest_on_short'])})</span>"
+            )
+        else:
+            latest = "No value yet"
+        rows.append(
+            _MEASURE_ROW.format(
+                name=_text(m["name"]),
+                unit=_text(m["unit"]),
+                direction=_text(m["direction_text"]),
+                baseline=_text(m["baseline"]),
+                latest=latest,
+                target=_text(m["target"]),
+                target_date=_text(m["target_date_short"]),
+                trend=_text(m["trend_text"]),
+                on_target=_text(m["on_target_text"]),
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - every value escaped above
