@@ -256,7 +256,7 @@ def _areas(authority: Authority, *, today: dt.date) -> tuple[list[dict], int]:
     # Counted in the same query, so that a plan with more areas than the pack lists asks no more
     # queries than a small one: as a subquery PostgreSQL counts once, where a window over every
     # area would read them all rather than the newest inspection's first few in index order.
-    total = all_areas.order_by().values("inspection__authority").annotate(n=Count("pk"))
+    total = all_areas.order_by().values("inspection__authority").annotate(n=Count("*"))
     areas = list(
         all_areas.select_related("inspection")
         .annotate(total=Subquery(total.values("n")))
