@@ -185,8 +185,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The whole trail: report paragraphs, areas, milestones, notes, evidence, measures, history."""
     user, now = request.user, timezone.now()
     today = timezone.localdate(now)
-    trail = rulebook.with_states(action_reads.action_trail_queryset(), today=today, now=now)
-    action = access_action(user, pk, queryset=trail)
+    action = access_action(user, pk, queryset=action_reads.action_trail_queryset())
     can_update = user.has_perm("improvement.update_action", action)
     parts = action_reads.action_trail(action)
     return render(
@@ -196,7 +195,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "action": action,
             "trail": parts,
             "today": today,
-            "states": rulebook.states_from_annotations(action),
+            "states": rulebook.states_of_loaded(action, today=today, now=now),
             "decision": action_reads.decision_in_trail(action, parts),
             "can_update": can_update,
             "can_sign_off": (
