@@ -16,6 +16,7 @@ from freezegun import freeze_time
 from improvement import services
 from improvement.models import Action, ProgressNote
 from improvement.selectors import actions as action_reads
+from improvement.selectors import history as history_reads
 from improvement.services.actions import (
     full_clean_at_once,
     save_with_version_check,
@@ -122,6 +123,34 @@ def test_the_page_runs_the_same_queries_whatever_the_action_holds(client, owner,
     ):
         assert shown in page, shown
     assert empty_count == full_count
+
+
+def test_the_page_shows_the_latest_history_only(client, owner, monkeypatch):
+    """History compared over the latest HISTORY_SHOWN records, the one before them read to compare
+    the oldest with; the page says older changes are kept, and its queries stay the same."""
+    from improvement.views import actions as action_views
+
+    monkeypatch.setattr(action_views, "HISTORY_SHOWN", 3)
+    action = ActionFactory(owner=owner, authority=owner.authority, title="Title 0")
+    client.force_login(owner)
+    young_count, young = _queries(client, "get", action.get_absolute_url())
+    assert "Created the action." in young
+    assert "Older changes are kept" not in young
+    for n in range(1, 6):
+        action.title = f"Title {n}"
+        action.save()
+    old_count, page = _queries(client, "get", action.get_absolute_url())
+    for n in (3, 4, 5):  # the latest three saves, each compared with the one before
+        assert f"Title {n - 1} to Title {n}" in page
+    assert "Title 1 to Title 2" not in page
+    assert "Created the action." not in page
+    assert "Older changes are kept but not shown here" in page
+    assert old_count == young_count
+
+    entries, cut = history_reads.latest_action_history(action=action, latest=None)
+    assert not cut
+    assert [entry.created for entry in entries] == [False] * 5 + [True]
+    assert entries == history_reads.action_history(action=action)
 
 
 def _quick_update(action) -> dict:

@@ -66,12 +66,19 @@ def _history_value(record, field) -> str:
 
 
 def action_history(*, action: Action) -> list[HistoryEntry]:
-    """The action's recorded changes, newest first, in one query whatever their number.
+    """The action's recorded changes, newest first, in one query whatever their number."""
+    return latest_action_history(action=action, latest=None)[0]
 
-    The people and teams named are joined in that query (left joins: a historical record keeps
-    its foreign keys unconstrained), so the page's query count does not depend on the history.
+
+def latest_action_history(*, action: Action, latest: int | None) -> tuple[list[HistoryEntry], bool]:
+    """The changes of the action's latest `latest` records (all if None), newest first, and
+    whether older records were left out: a page's length does not grow with an action's age.
+
+    One query whatever their number: the records are read with the one before them, which the
+    oldest is compared with, and the people and teams named are joined in (left joins: a
+    historical record keeps its foreign keys unconstrained).
     """
-    records = list(
+    records = (
         Action.history.filter(id=action.pk)
         .select_related("history_user", *NAMED_FIELDS)
         # The compared fields, and of the rows joined only what names them (User.__str__).
@@ -82,11 +89,15 @@ def action_history(*, action: Action) -> list[HistoryEntry]:
             "team__name",
             *(f"{user}__{name}" for user in USER_FIELDS for name in USER_NAME),
         )
-        .order_by("history_date", "history_id")
+        .order_by("-history_date", "-history_id")
     )
+    records = list(records if latest is None else records[: latest + 1])
+    records.reverse()
+    # Past the limit, the oldest record read is only what the next one is compared with.
+    base = records.pop(0) if latest is not None and len(records) > latest else None
     fields = [Action._meta.get_field(name) for name in ACTION_HISTORY_FIELDS]
     entries: list[HistoryEntry] = []
-    previous = None
+    previous = base
     for record in records:
         changes = []
         if previous is not None:
@@ -115,7 +126,7 @@ def action_history(*, action: Action) -> list[HistoryEntry]:
             )
         previous = record
     entries.reverse()
-    return entries
+    return entries, base is not None
 
 
 def action_changes_since(

@@ -28,6 +28,9 @@ LIST_COUNT_CAP = 1_000
 # A search counts its matches only this far ("more than 250 actions", ten pages): every match
 # is a row checked against the words, where a plain list counts from an index alone.
 SEARCH_COUNT_CAP = 250
+# An action's page compares this many of its latest history records: years of weekly updates
+# would otherwise make a page that only grows.
+HISTORY_SHOWN = 50
 
 # Sortable columns of the action list: (heading, sort key); None is not sortable.
 LIST_COLUMNS = [
@@ -188,6 +191,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     action = access_action(user, pk, queryset=action_reads.action_trail_queryset())
     can_update = user.has_perm("improvement.update_action", action)
     parts = action_reads.action_trail(action)
+    history, history_cut = history_reads.latest_action_history(action=action, latest=HISTORY_SHOWN)
     return render(
         request,
         "improvement/action_detail.html",
@@ -204,7 +208,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 and not action.is_closed
             ),
             "completed_milestones": ",".join(str(m.pk) for m in parts.milestones if m.is_complete),
-            "history": history_reads.action_history(action=action),
+            "history": history,
+            "history_cut": history_cut,
+            "history_shown": HISTORY_SHOWN,
         },
     )
 
