@@ -216,6 +216,8 @@ _COMPARISONS = {
     "gte": operator.ge,
     "in": lambda value, options: value in options,
 }
+# Text orders by the database's collation, not as Python compares strings.
+_ORDERINGS = ("lt", "lte", "gt", "gte")
 
 
 def holds(condition: Q, obj) -> bool | None:
@@ -249,7 +251,7 @@ def _lookup_holds(child, obj) -> bool | None:
         left, right = _expression_value(child.lhs, obj), _expression_value(child.rhs, obj)
         if left is None or right is None:
             return None
-        return bool(_COMPARISONS[child.lookup_name](left, right))
+        return _compare(child.lookup_name, left, right)
     name, value = child
     if hasattr(value, "resolve_expression"):
         raise NotEvaluable(name)
@@ -263,7 +265,13 @@ def _lookup_holds(child, obj) -> bool | None:
         raise NotEvaluable(name)
     if value_of_field is None:
         return False
-    return bool(_COMPARISONS[lookup](value_of_field, value))
+    return _compare(lookup, value_of_field, value)
+
+
+def _compare(lookup: str, left, right) -> bool:
+    if lookup in _ORDERINGS and isinstance(right, str):
+        raise NotEvaluable(f"{lookup} on text")
+    return bool(_COMPARISONS[lookup](left, right))
 
 
 def _expression_value(expression, obj):

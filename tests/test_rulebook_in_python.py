@@ -79,3 +79,5 @@ def test_holds_follows_sql_on_null_and_refuses_what_it_cannot_evaluate():
         rulebook.holds(Q(team__name="Social care"), action)
     with pytest.raises(rulebook.NotEvaluable):
         rulebook.holds(Q(title__icontains="plan"), action)
+    with pytest.raises(rulebook.NotEvaluable):  # text orders by the database's collation
+        rulebook.holds(Q(title__lt="B"), action)
