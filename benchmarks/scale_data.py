@@ -121,7 +121,7 @@ COLUMNS = {
     "improvement_evidence": "id created_at updated_at title file url size content_type sha256 "
     "is_sample action_id added_by_id",
     "improvement_duedatechange": "id created_at updated_at old_date new_date reason status "
-    "decided_at decision_note action_id decided_by_id requested_by_id",
+    "decided_at decision_note action_id authority_id decided_by_id requested_by_id",
     "improvement_measure": "id created_at updated_at name description unit direction "
     "baseline_value baseline_date target_value target_date authority_id",
     "improvement_measure_actions": "id measure_id action_id",
@@ -506,6 +506,7 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
                     stamp,
                     "",
                     action,
+                    authority_id,
                     leader,
                     owner,
                 )

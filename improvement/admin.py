@@ -1293,7 +1293,6 @@ class DueDateChangeAdmin(WordSearchAdmin, ScopedAdmin):
     search_fields = ("reason",)
     word_search_fields = ("reason",)
     search_help_text = "Words in the reason given. To find an action's deadline changes, open it."
-    whole_table_sorts = ("created_at",)
     readonly_fields = (
         "action",
         "old_date",

@@ -535,6 +535,8 @@ class Action(TimeStampedModel):
                 condition=Q(signed_off_by__isnull=True) | ~Q(signed_off_by=F("owner")),
                 name="action_not_signed_off_by_owner",
             ),
+            # What a deadline change's (action, authority) refers to (migration 0015).
+            models.UniqueConstraint(fields=["id", "authority"], name="action_unique_id_authority"),
         ]
 
     def __str__(self) -> str:
@@ -700,6 +702,13 @@ class DueDateChange(TimeStampedModel):
     Status = DueDateChangeStatus
 
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="due_date_changes")
+    # The action's authority, stored so that an authority's register is read from its own index
+    # (newest decisions first) rather than by joining every change in the country to its action.
+    # The database holds it to the action's: a composite foreign key on PostgreSQL, a trigger on
+    # SQLite (migration 0015).
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     old_date = models.DateField()
     new_date = models.DateField()
     reason = models.TextField()
@@ -721,6 +730,16 @@ class DueDateChange(TimeStampedModel):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = "due-date change"
+        indexes = [
+            # Scope, and the admin's newest first for an authority's administrator.
+            models.Index(fields=["authority", "-created_at", "-id"], name="ddc_auth_created"),
+            # The register's recent decisions.
+            models.Index(
+                fields=["authority", "-decided_at", "-id"],
+                condition=~Q(status="pending"),
+                name="ddc_auth_decided",
+            ),
+        ]
         constraints = [
             _choices_check("status", DueDateChangeStatus, "due_date_change_status_valid"),
             models.CheckConstraint(
@@ -745,6 +764,13 @@ class DueDateChange(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.action}: {self.old_date} to {self.new_date} ({self.get_status_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        # Whoever writes a change, it belongs to its action's authority (the database refuses
+        # any other); bulk_create skips save() and sets it itself.
+        if self.authority_id is None and self.action_id is not None:
+            self.authority_id = self.action.authority_id
+        super().save(*args, **kwargs)
 
 
 class MeasureUnit(models.TextChoices):

@@ -49,7 +49,7 @@ AUTHORITY_PATHS: dict[type[Model], str] = {
     Milestone: "action__authority",
     ProgressNote: "action__authority",
     Evidence: "action__authority",
-    DueDateChange: "action__authority",
+    DueDateChange: "authority",
     MeasureValue: "measure__authority",
     PlanSubmission: "inspection__authority",
     BoardPack: "authority",

@@ -246,6 +246,7 @@ class DueDateChangeFactory(factory.django.DjangoModelFactory):
         model = DueDateChange
 
     action = factory.SubFactory(ActionFactory)
+    authority = factory.LazyAttribute(lambda c: c.action.authority)
     old_date = factory.LazyAttribute(lambda c: c.action.due_date)
     new_date = factory.LazyAttribute(lambda c: c.action.due_date + dt.timedelta(days=30))
     reason = "Recruitment took longer than planned."

@@ -190,6 +190,7 @@ BUILDERS: dict[type, Callable] = {
     DueDateChange: lambda p, a, b: DueDateChange.objects.bulk_create(
         DueDateChange(
             action=p.action,
+            authority_id=p.action.authority_id,
             old_date=_day(i),
             new_date=_day(i) + dt.timedelta(days=30),
             reason=f"Reason {i}",

@@ -333,7 +333,8 @@ def test_actions_of_other_owners_do_not_leak_through_author_search(admin_client,
     assert _listed(admin_client, ProgressNote, "kbrown") == {theirs.pk}
 
 
-# An authority's administrator: their rows gathered first, then sorted newest first.
+# An authority's administrator: their rows gathered first (or read from their own index), then
+# sorted newest first.
 
 
 @pytest.mark.parametrize("model", [ProgressNote, Evidence, DueDateChange])
@@ -351,6 +352,7 @@ def test_an_authority_administrator_sees_their_rows_newest_first(model):
             ),
             DueDateChange: lambda a, i: DueDateChange(
                 action=a,
+                authority_id=a.authority_id,
                 old_date=today,
                 new_date=today + dt.timedelta(days=i + 1),
                 reason=f"Reason {i}",
@@ -377,6 +379,9 @@ def test_an_authority_administrator_sees_their_rows_newest_first(model):
             for q in captured.captured_queries
             if table in q["sql"] and "ORDER BY" in q["sql"]
         )
-        # PostgreSQL may walk the whole table's newest-first index only for a national user.
+        # PostgreSQL may walk the whole table's newest-first index only for a national user; a
+        # deadline change stores its authority, whose own index is newest first.
         gathered_first = "interval '0' *" in page
-        assert gathered_first == (connection.vendor == "postgresql" and user == w.admin)
+        assert gathered_first == (
+            connection.vendor == "postgresql" and user == w.admin and model is not DueDateChange
+        )

@@ -629,6 +629,7 @@ def _bulk_plan(authority, *, size: int, owner, team, areas, themes) -> None:
     DueDateChange.objects.bulk_create(
         DueDateChange(
             action=a,
+            authority_id=a.authority_id,
             old_date=a.due_date,
             new_date=a.due_date + dt.timedelta(days=30),
             reason="More time needed.",

@@ -81,7 +81,7 @@ def dashboard_pending_deadline_changes(*, authority: Authority) -> int:
     """Deadline requests awaiting a decision: a handful, found through their partial index, so
     always counted live (an action has at most one pending request: a database constraint)."""
     return DueDateChange.objects.filter(
-        status=DueDateChange.Status.PENDING, action__authority=authority
+        status=DueDateChange.Status.PENDING, authority=authority
     ).count()
 
 

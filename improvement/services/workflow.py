@@ -138,6 +138,7 @@ def due_date_change_request(
         raise ValidationError(PENDING_EXISTS)
     change = DueDateChange(
         action=action,
+        authority_id=action.authority_id,
         old_date=action.due_date,
         new_date=new_date,
         reason=visible_text(reason),
