@@ -535,8 +535,6 @@ class Action(TimeStampedModel):
                 condition=Q(signed_off_by__isnull=True) | ~Q(signed_off_by=F("owner")),
                 name="action_not_signed_off_by_owner",
             ),
-            # What a deadline change's (action, authority) refers to (migration 0015).
-            models.UniqueConstraint(fields=["id", "authority"], name="action_unique_id_authority"),
         ]
 
     def __str__(self) -> str:

@@ -20,7 +20,11 @@ BACKFILL = [
     "improvement_action a WHERE a.id = improvement_historicalduedatechange.action_id)",
 ]
 
+# On PostgreSQL only: what the composite key refers to. On SQLite a unique constraint would make
+# Django rebuild the action table, dropping 0006's triggers on it, and the triggers need none.
 POSTGRES_FORWARD = [
+    "ALTER TABLE improvement_action ADD CONSTRAINT action_unique_id_authority "
+    "UNIQUE (id, authority_id)",
     """
     ALTER TABLE improvement_duedatechange ADD CONSTRAINT due_date_change_authority_of_action
     FOREIGN KEY (action_id, authority_id) REFERENCES improvement_action (id, authority_id)
@@ -29,6 +33,7 @@ POSTGRES_FORWARD = [
 POSTGRES_BACKWARD = [
     "ALTER TABLE improvement_duedatechange "
     "DROP CONSTRAINT IF EXISTS due_date_change_authority_of_action",
+    "ALTER TABLE improvement_action DROP CONSTRAINT IF EXISTS action_unique_id_authority",
 ]
 
 _SQLITE_CHANGE = """
@@ -134,12 +139,6 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "pending"), _negated=True),
                 fields=["authority", "-decided_at", "-id"],
                 name="ddc_auth_decided",
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="action",
-            constraint=models.UniqueConstraint(
-                fields=("id", "authority"), name="action_unique_id_authority"
             ),
         ),
         migrations.RunPython(
