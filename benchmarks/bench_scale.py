@@ -474,12 +474,25 @@ def _with_streamed_queries(results: dict[str, dict], runs: list[dict]) -> None:
         results[bench_report.EXPORT]["queries"] = str(csv_runs[0]["queries"])
 
 
+# The server's settings the README recommends (shared_buffers above all: with the default 128 MB
+# a million actions' pages are read through the OS cache, which a busy or memory-managed machine
+# empties, and every size is slower and noisier for it).
+SERVER_SETTINGS = ("shared_buffers", "effective_cache_size", "work_mem", "random_page_cost", "jit")
+
+
+def _server_settings() -> str:
+    names = ", ".join(f"'{name}'" for name in SERVER_SETTINGS)
+    rows = _psql(f"SELECT name, current_setting(name) FROM pg_settings WHERE name IN ({names})")
+    settings = dict(row.split("|") for row in rows.splitlines())
+    return ", ".join(f"{name} {settings[name]}" for name in SERVER_SETTINGS if name in settings)
+
+
 def report(results: dict[int, dict[str, dict]], memory: dict[int, list[dict]], workers) -> str:
     parts = [
-        f"PostgreSQL, gunicorn {workers} workers (sync, timeout {TIMEOUT} s) on 127.0.0.1; "
-        f"one client x {REPEATS} requests, then {CLIENTS} clients x {PER_CLIENT} "
-        f"(the CSV export: {EXPORT_REPEATS}, then {CLIENTS} clients x {EXPORT_PER_CLIENT}); "
-        "times in ms",
+        f"PostgreSQL ({_server_settings()}), gunicorn {workers} workers (sync, timeout "
+        f"{TIMEOUT} s) on 127.0.0.1; one client x {REPEATS} requests, then {CLIENTS} clients x "
+        f"{PER_CLIENT} (the CSV export: {EXPORT_REPEATS}, then {CLIENTS} clients x "
+        f"{EXPORT_PER_CLIENT}); times in ms",
         bench_report.single_table(results),
         bench_report.concurrent_table(results),
         bench_report.anchor_lines(results),
