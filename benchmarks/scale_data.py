@@ -115,11 +115,11 @@ COLUMNS = {
     "improvement_action_improvement_areas": "id action_id improvementarea_id",
     "improvement_action_themes": "id action_id theme_id",
     "improvement_progressnote": "id created_at text delivery_status_before "
-    "delivery_status_after rag_before rag_after is_sample action_id author_id",
+    "delivery_status_after rag_before rag_after is_sample action_id authority_id author_id",
     "improvement_milestone": "id created_at updated_at title due_date completed_on position "
     "action_id",
     "improvement_evidence": "id created_at updated_at title file url size content_type sha256 "
-    "is_sample action_id added_by_id",
+    "is_sample action_id authority_id added_by_id",
     "improvement_duedatechange": "id created_at updated_at old_date new_date reason status "
     "decided_at decision_note action_id authority_id decided_by_id requested_by_id",
     "improvement_measure": "id created_at updated_at name description unit direction "
@@ -279,6 +279,10 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
     for (authority_id, _region), share in zip(authorities, shares, strict=True):
         n_actions = max(3, round(actions * share))
         leader = add_user(f"leader-{authority_id}", authority_id=authority_id, role="Senior leader")
+        # The authority's own administrator: the admin's lists narrowed to one authority.
+        add_user(
+            f"admin-{authority_id}", authority_id=authority_id, role="Administrator", staff=True
+        )
         n_owners = max(2, n_actions // 40)
         owners = [
             add_user(f"owner-{authority_id}-{k}", authority_id=authority_id, role="Action owner")
@@ -465,6 +469,7 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
                     "",
                     True,
                     action,
+                    authority_id,
                     owner,
                 )
             for position in range(2):
@@ -491,6 +496,7 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
                 "",
                 True,
                 action,
+                authority_id,
                 owner,
             )
             old = original_due

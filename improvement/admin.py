@@ -1182,7 +1182,6 @@ class ProgressNoteAdmin(ProgressNoteAdminPerformance, ScopedAdmin):
     # Newest first, the only order an index serves over every note; the other columns would
     # sort five million rows.
     sortable_by = ("created_at",)
-    whole_table_sorts = ("created_at",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -1230,7 +1229,6 @@ class EvidenceAdmin(WordSearchAdmin, ScopedAdmin):
     )
     # Newest first, which an index serves; the other columns would sort a million rows.
     sortable_by = ("created_at",)
-    whole_table_sorts = ("created_at",)
     autocomplete_fields = ("action",)
 
     def get_form(self, request: HttpRequest, obj: Evidence | None = None, **kwargs):

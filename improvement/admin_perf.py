@@ -11,11 +11,10 @@ search. Mixed into a ModelAdmin first, e.g. `class ActionAdmin(ActionAdminPerfor
   the whole filtered table, and its bounds from MIN/MAX of it. Filters and search remain.
 - Each row's checkbox and change link are written without a widget template render or a
   reverse() per row (the same markup).
-- A sort whose index covers the whole table (notes, evidence, deadline changes newest first) is
-  read from that index only for a national user. For anyone narrower the rows in reach are
-  gathered through their actions and sorted: walking the table's index for an authority whose
-  records are all old reads most of the table before it fills a page (134 s for the largest
-  authority's evidence at a million actions, against 0.2 s gathered and sorted).
+- Notes, evidence and deadline changes store their action's authority (migrations 0015, 0016), so
+  an authority's administrator's newest first is a range of that authority's own index, not
+  every record in the country joined to its action (~800 ms for the largest authority's notes
+  at a million actions).
 - Searching progress notes uses each note's stored search vector and its GIN index, plus an
   author's exact username or surname, rather than ILIKE '%term%' over five million notes joined
   to their actions and authors.
@@ -48,14 +47,12 @@ from django.contrib.admin.utils import (
 )
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
-from django.db import connection, models
-from django.db.models import DateTimeField, F, Func, Q
-from django.db.models.expressions import OrderBy
+from django.db import models
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
-from improvement import scope
 from improvement.models import User
 from improvement.paging import COUNT_CAP, CappedPaginator
 from improvement.search import search_actions, search_notes, search_words, uses_search_vectors
@@ -117,44 +114,6 @@ class OneReverseChangeList(ChangeList):
             self.queryset = queryset
 
 
-class InReachSortChangeList(OneReverseChangeList):
-    """Sorts by `whole_table_sorts` through their index for national users only (see above)."""
-
-    def get_queryset(self, request, exclude_parameters=None):
-        queryset = super().get_queryset(request, exclude_parameters)
-        fields = getattr(self.model_admin, "whole_table_sorts", ())
-        if not fields or connection.vendor != "postgresql":
-            return queryset
-        if scope.reach_of(request.user) == scope.Reach.NATIONAL:
-            return queryset
-        authority = f"{scope.AUTHORITY_PATHS[self.model]}_id"
-        return queryset.order_by(
-            *(_sorted_after_scope(o, fields, authority) for o in queryset.query.order_by)
-        )
-
-
-def _sorted_after_scope(ordering, fields: tuple[str, ...], authority: str):
-    """The same order, with a key that reads the row's authority (times a zero interval).
-
-    No index holds that key and no stream of the table alone can give it, so PostgreSQL first
-    gathers the rows in reach (through the authority's actions) and then sorts them. Sorted by the
-    bare column it may instead walk, or sort, the whole table and join each row to its action
-    hoping to meet the authority's rows soon: a guess that fails for an authority whose records
-    are all old (134 s for the largest authority's evidence at a million actions).
-    """
-    if not isinstance(ordering, str) or ordering.lstrip("-") not in fields:
-        return ordering
-    name = ordering.lstrip("-")
-    key = Func(
-        F(name),
-        F(authority),
-        arg_joiner=" + interval '0' * ",
-        template="(%(expressions)s)",
-        output_field=DateTimeField(),
-    )
-    return OrderBy(key, descending=ordering.startswith("-"))
-
-
 class CappedCountAdmin:
     """For any changelist of a big table: capped count, no full count, no date hierarchy."""
 
@@ -184,11 +143,8 @@ class CappedCountAdmin:
             paginator._wanted_page = 1
         return paginator
 
-    # Date-time columns whose sort an index serves over the whole table (InReachSortChangeList).
-    whole_table_sorts: tuple[str, ...] = ()
-
     def get_changelist(self, request, **kwargs):
-        return InReachSortChangeList
+        return OneReverseChangeList
 
     def action_checkbox(self, obj):
         # The input Django's CheckboxInput renders, written directly: rendering the widget's

@@ -594,10 +594,51 @@ class Milestone(TimeStampedModel):
         return self.completed_on is not None
 
 
+def _fill_authority_from_action(record) -> None:
+    """Whoever writes a note, evidence or deadline change, it belongs to its action's authority
+    (the database refuses any other)."""
+    if record.authority_id is None and record.action_id is not None:
+        record.authority_id = record.action.authority_id
+
+
+class ActionRecordQuerySet(models.QuerySet):
+    """bulk_create skips save(): it fills each record's authority from its action the same way,
+    asking the database once for the actions it was not given."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        unknown = {
+            record.action_id
+            for record in objs
+            if record.authority_id is None
+            and record.action_id is not None
+            and not type(record).action.is_cached(record)
+        }
+        authorities = dict(
+            Action.objects.filter(pk__in=unknown).values_list("pk", "authority_id")
+            if unknown
+            else ()
+        )
+        for record in objs:
+            if record.authority_id is None and record.action_id in authorities:
+                record.authority_id = authorities[record.action_id]
+            _fill_authority_from_action(record)
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+ActionRecordManager = models.Manager.from_queryset(ActionRecordQuerySet)
+
+
 class ProgressNote(models.Model):
     """Append-only: what happened, by whom, and the status or RAG change it made."""
 
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="notes")
+    # The action's authority, stored so that an authority's notes are read newest first from an
+    # index of their own rather than by joining millions of notes to their actions (held to the
+    # action's by the database, migration 0016, as a deadline change's is by 0015).
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="progress_notes"
     )
@@ -613,9 +654,15 @@ class ProgressNote(models.Model):
     rag_after = models.CharField(max_length=10, choices=Action.Rag, blank=True)
     is_sample = models.BooleanField(default=False, help_text="Demo data, not a real record.")
 
+    objects = ActionRecordManager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["action", "-created_at"], name="note_action_created")]
+        indexes = [
+            models.Index(fields=["action", "-created_at"], name="note_action_created"),
+            # Scope, and the admin's newest first for an authority's administrator.
+            models.Index(fields=["authority", "-created_at", "-id"], name="note_auth_created"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="note_text_not_empty"),
             models.CheckConstraint(
@@ -632,6 +679,10 @@ class ProgressNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note by {self.author} on {self.created_at:%d %b %Y}"
+
+    def save(self, *args, **kwargs) -> None:
+        _fill_authority_from_action(self)
+        super().save(*args, **kwargs)
 
     @property
     def changed_status(self) -> bool:
@@ -650,6 +701,10 @@ class Evidence(TimeStampedModel):
     """A file or a link that shows what was done or what changed for children."""
 
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="evidence")
+    # The action's authority, as a progress note stores it (migration 0016).
+    authority = models.ForeignKey(
+        Authority, on_delete=models.PROTECT, related_name="+", editable=False, db_index=False
+    )
     title = models.CharField(max_length=250)
     file = models.FileField(upload_to=evidence_upload_to, blank=True, max_length=300)
     url = models.URLField("link", max_length=500, blank=True)
@@ -662,9 +717,14 @@ class Evidence(TimeStampedModel):
     is_sample = models.BooleanField(default=False, help_text="Demo data, not a real record.")
     history = HistoricalRecords()
 
+    objects = ActionRecordManager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name_plural = "evidence"
+        indexes = [
+            models.Index(fields=["authority", "-created_at", "-id"], name="evidence_auth_created")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -682,6 +742,10 @@ class Evidence(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs) -> None:
+        _fill_authority_from_action(self)
+        super().save(*args, **kwargs)
 
     @property
     def is_link(self) -> bool:
@@ -725,6 +789,8 @@ class DueDateChange(TimeStampedModel):
     decision_note = models.TextField(blank=True)
     history = HistoricalRecords()
 
+    objects = ActionRecordManager()
+
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = "due-date change"
@@ -764,10 +830,7 @@ class DueDateChange(TimeStampedModel):
         return f"{self.action}: {self.old_date} to {self.new_date} ({self.get_status_display()})"
 
     def save(self, *args, **kwargs) -> None:
-        # Whoever writes a change, it belongs to its action's authority (the database refuses
-        # any other); bulk_create skips save() and sets it itself.
-        if self.authority_id is None and self.action_id is not None:
-            self.authority_id = self.action.authority_id
+        _fill_authority_from_action(self)
         super().save(*args, **kwargs)
 
 

@@ -226,6 +226,7 @@ class ProgressNoteFactory(factory.django.DjangoModelFactory):
         model = ProgressNote
 
     action = factory.SubFactory(ActionFactory)
+    authority = factory.LazyAttribute(lambda n: n.action.authority)
     author = factory.LazyAttribute(lambda n: n.action.owner)
     text = "Audit of 40 plans completed."
     created_at = factory.LazyFunction(timezone.now)
@@ -236,6 +237,7 @@ class EvidenceFactory(factory.django.DjangoModelFactory):
         model = Evidence
 
     action = factory.SubFactory(ActionFactory)
+    authority = factory.LazyAttribute(lambda e: e.action.authority)
     title = "Audit summary"
     url = "https://example.org/audit"
     added_by = factory.LazyAttribute(lambda e: e.action.owner)

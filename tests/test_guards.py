@@ -30,8 +30,11 @@ ALLOWED: set[tuple[str, str]] = {
     ("improvement/admin.py", "formset.save"),
     # An openpyxl workbook written to the export's spooled file, not a model.
     ("improvement/exports.py", "workbook.save"),
-    # BoardPack.save refuses to update a frozen pack, then defers to Model.save.
+    # BoardPack.save refuses to update a frozen pack, then defers to Model.save; notes, evidence
+    # and deadline changes fill their action's authority, then defer to Model.save.
     ("improvement/models.py", "super().save"),
+    # ActionRecordQuerySet.bulk_create fills each record's authority, then defers to Django's.
+    ("improvement/models.py", "super().bulk_create"),
     # A dict of the changes since the last pack.
     ("improvement/selectors/packs.py", "resolved_changes.update"),
     # Adds one authority's figures into its region's roll-up (a dataclass, not a model).

@@ -186,7 +186,8 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     return action
 
 
-NOTE_HELD_ROWS = ["action", "author"]
+# The stored authority is the action's, held so by the database (migration 0016).
+NOTE_HELD_ROWS = ["action", "author", "authority"]
 
 
 def _owner_side(action: Action) -> set[int]:
@@ -232,6 +233,7 @@ def action_record_progress(
     when = at or timezone.now()
     note = ProgressNote(
         action=action,
+        authority_id=action.authority_id,
         author=by,
         text=text,
         created_at=when,
@@ -279,7 +281,14 @@ def _append_note(
         .get(pk=action.pk)
     )
     when = at or timezone.now()
-    note = ProgressNote(action=action, author=by, text=text, created_at=when, is_sample=is_sample)
+    note = ProgressNote(
+        action=action,
+        authority_id=action.authority_id,
+        author=by,
+        text=text,
+        created_at=when,
+        is_sample=is_sample,
+    )
     full_clean_at_once(note, exclude=NOTE_HELD_ROWS)
     note.save()
     changes: dict[str, Any] = {}
