@@ -92,7 +92,7 @@ class World:
 
     def client(self, user) -> Client:
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="improvement.backends.RoleLoadingBackend")
         return client
 
 

@@ -705,9 +705,9 @@ def test_dashboard_runs_the_same_queries_for_10_and_1000_actions(client, authori
     assert small_cached == large_cached, (
         f"cached: {small_cached} with 10, {large_cached} with 1,000"
     )
-    # Session, user, role groups, authority, then one query per section of the page; reusing the
-    # figures saves the counts, the themes' two queries and the gaps' two.
-    assert large <= 17, f"{large} queries"
+    # Session, the user with their roles, authority, then one query per section of the page;
+    # reusing the figures saves the counts, the themes' two queries and the gaps' two.
+    assert large <= 16, f"{large} queries"
     assert large_cached == large - 5
     assert "See all" in html
 

@@ -170,11 +170,12 @@ def test_export_queries_per_chunk_are_fixed(
     area = ImprovementAreaFactory(inspection__authority=plan["home"], position=9)
     bulk_actions(size, area=area, owner=plan["leader"])
     client.force_login(plan["leader"])
-    # Chunks of 10: session, user and role for the request; 1 query for the ordered ids, then 4
-    # per chunk (rows, owners, areas, measures); the filter's option lists are never rendered.
+    # Chunks of 10: session, and the user with their roles, for the request; 1 query for the
+    # ordered ids, then 4 per chunk (rows, owners, areas, measures); the filter's option lists
+    # are never rendered.
     chunks = -(-(size + 2) // 10)
     monkeypatch.setattr(exports, "CHUNK_SIZE", 10)
-    with django_assert_num_queries(3 + 1 + 4 * chunks):
+    with django_assert_num_queries(2 + 1 + 4 * chunks):
         rows = read_csv(client.get(CSV_URL))
     assert len(rows) == size + 2
 

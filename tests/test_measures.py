@@ -158,4 +158,4 @@ def test_the_measure_page_runs_a_fixed_number_of_queries(client, measure, owner,
     client.get(_url(measure))
     with CaptureQueriesContext(connection) as queries:
         assert client.get(_url(measure)).status_code == 200
-    assert len(queries) == 7, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 6, [q["sql"] for q in queries.captured_queries]

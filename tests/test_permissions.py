@@ -665,7 +665,7 @@ def test_permission_walk(db, world, key, role, method):
     page = REGISTRY[key]
     client = Client()
     if role != ANON:
-        client.force_login(world.users[role], backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(world.users[role], backend="improvement.backends.RoleLoadingBackend")
     url = _url(name, **page.kwargs(world))
     if method == "GET":
         response = client.get(url)
@@ -1160,7 +1160,7 @@ def test_admin_walk(db, world, case):
             client = Client()
             if role != ANON:
                 client.force_login(
-                    world.users[role], backend="django.contrib.auth.backends.ModelBackend"
+                    world.users[role], backend="improvement.backends.RoleLoadingBackend"
                 )
             before = _away_fingerprint(world)
             sid = transaction.savepoint()

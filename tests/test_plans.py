@@ -239,7 +239,7 @@ def test_the_form_page_runs_a_fixed_number_of_queries(client, authority, local_l
     client.get(url)
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
-    assert len(queries) == 6, [q["sql"] for q in queries.captured_queries]
+    assert len(queries) == 5, [q["sql"] for q in queries.captured_queries]
 
 
 def test_demo_dashboard_shows_no_false_overdue_plan(client):

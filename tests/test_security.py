@@ -239,7 +239,7 @@ def test_a_body_over_the_limit_is_refused_by_its_length_alone(client, person, pa
     from tests.factories import ActionFactory
 
     action = ActionFactory(owner=person)
-    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person, backend="improvement.backends.RoleLoadingBackend")
     url = reverse("improvement:action-update", args=[action.pk])
     response = client.post(url, upload_body(5000))
     assert response.status_code == 413
@@ -263,7 +263,7 @@ def test_a_body_within_the_limit_goes_through(client, person):
 
     assert max_request_bytes() == 4000
     action = ActionFactory(owner=person)
-    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person, backend="improvement.backends.RoleLoadingBackend")
     url = reverse("improvement:action-update", args=[action.pk])
     response = client.post(url, {**upload_body(3000), "version": 1, "text": "Uploaded"})
     assert response.status_code in (200, 302)  # the form's own answer, not the limit's
@@ -290,7 +290,7 @@ def _directive(policy: str, name: str) -> str:
 
 @pytest.fixture
 def signed_in(client, person):
-    client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+    client.force_login(person, backend="improvement.backends.RoleLoadingBackend")
     return client
 
 
@@ -306,7 +306,7 @@ def test_every_response_has_the_security_headers(client, person, path, signed_in
     no inline script, so its policy has no nonce at all, which is stricter still.
     """
     if signed_in_first:
-        client.force_login(person, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(person, backend="improvement.backends.RoleLoadingBackend")
     response = client.get(path)
     policy = _csp(response)
     assert policy, f"{path} has no Content-Security-Policy"

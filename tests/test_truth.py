@@ -186,8 +186,9 @@ def test_my_actions_with_decisions_runs_a_fixed_number_of_queries(
         html = client.get(url).content.decode()
     assert html.count("New date refused") == size // 2
     # The same at both sizes: the decisions are subqueries of the one list query.
-    # Session, user, the capped count, the page's ids, then those rows with their decisions.
-    assert len(queries) == 6, [q["sql"] for q in queries.captured_queries]
+    # Session, the user with their roles, the capped count, the page's ids, then those rows
+    # with their decisions.
+    assert len(queries) == 5, [q["sql"] for q in queries.captured_queries]
 
 
 # Navigation by role
