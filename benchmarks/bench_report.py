@@ -26,6 +26,8 @@ UNDER_ANCHOR = (
     "admin changelist, filtered",
     "admin changelist, search",
     "admin progress notes",
+    "admin progress notes, authority",
+    "admin evidence, authority",
 )
 MAX_GROWTH = 1.5  # p50 at the largest size over p50 at the smallest
 CONCURRENT_P95_UNDER_MS = 250
