@@ -186,7 +186,7 @@ def action_update(*, action: Action, expected_version: int, by: User, **changes:
     return action
 
 
-# The stored authority is the action's, held so by the database (migration 0016).
+# The stored authority is the action's (ProgressNote.save fills it), held so by the database.
 NOTE_HELD_ROWS = ["action", "author", "authority"]
 
 
@@ -233,7 +233,6 @@ def action_record_progress(
     when = at or timezone.now()
     note = ProgressNote(
         action=action,
-        authority_id=action.authority_id,
         author=by,
         text=text,
         created_at=when,
@@ -281,14 +280,7 @@ def _append_note(
         .get(pk=action.pk)
     )
     when = at or timezone.now()
-    note = ProgressNote(
-        action=action,
-        authority_id=action.authority_id,
-        author=by,
-        text=text,
-        created_at=when,
-        is_sample=is_sample,
-    )
+    note = ProgressNote(action=action, author=by, text=text, created_at=when, is_sample=is_sample)
     full_clean_at_once(note, exclude=NOTE_HELD_ROWS)
     note.save()
     changes: dict[str, Any] = {}
