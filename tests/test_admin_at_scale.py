@@ -7,6 +7,7 @@ PostgreSQL) plans that read the indexes kept for them.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
@@ -384,3 +385,35 @@ def test_an_authority_administrator_sees_their_rows_newest_first(model):
         where = page.partition(" WHERE ")[2].partition(" ORDER BY ")[0]
         assert (f'"{model._meta.db_table}"."authority_id" =' in where) == (user == w.admin)
         assert '"improvement_action"."authority_id"' not in where
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plan")
+@pytest.mark.parametrize(
+    ("model", "index"),
+    [
+        (ProgressNote, "note_auth_created"),
+        (Evidence, "evidence_auth_created"),
+        (DueDateChange, "ddc_auth_created"),
+    ],
+)
+def test_an_authority_administrators_page_is_read_from_their_authoritys_index(model, index):
+    """The page's rows come, newest first, from the authority's own index of the records: at a
+    million actions the largest authority's notes took ~800 ms joined to their actions and
+    sorted, and under a millisecond read from this index."""
+    w = World()
+    for action in (w.action, w.away_action):
+        BUILDERS[model](SimpleNamespace(action=action, user=action.owner, admin=w.root), 0, 6)
+    with CaptureQueriesContext(connection) as captured:
+        assert w.client(w.admin).get(admin_url(model, "changelist")).status_code == 200
+    table = f'FROM "{model._meta.db_table}"'
+    page = next(
+        q["sql"] for q in captured.captured_queries if table in q["sql"] and "ORDER BY" in q["sql"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {model._meta.db_table}")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(f"EXPLAIN {page}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan
+    assert "Sort" not in plan.replace("Sort Key", "")
