@@ -243,11 +243,13 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
     stamp = now.isoformat()
     user = "improvement_user"
 
-    def add_user(username, *, authority_id, reach="authority", region="", role=None, staff=False):
+    def add_user(
+        username, *, authority_id, reach="authority", region="", role=None, staff=False, root=False
+    ):
         pk = loader.row(
             user,
             password,
-            staff,
+            root,
             username,
             username.split("-")[0].title(),
             f"User {loader.ids.get(user, 0) + 1}",
@@ -264,7 +266,7 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
             loader.row("improvement_user_groups", pk, groups[role])
         return pk
 
-    add_user("bench-admin", authority_id=None, reach="national", staff=True)
+    add_user("bench-admin", authority_id=None, reach="national", staff=True, root=True)
     add_user("bench-national", authority_id=None, reach="national", role="Senior leader")
     add_user(
         "bench-regional",
@@ -279,7 +281,8 @@ def build(dsn: str, actions: int, *, seed: int = 15, log=print) -> dict[str, int
     for (authority_id, _region), share in zip(authorities, shares, strict=True):
         n_actions = max(3, round(actions * share))
         leader = add_user(f"leader-{authority_id}", authority_id=authority_id, role="Senior leader")
-        # The authority's own administrator: the admin's lists narrowed to one authority.
+        # The authority's own administrator (not a superuser): the admin's lists narrowed to one
+        # authority.
         add_user(
             f"admin-{authority_id}", authority_id=authority_id, role="Administrator", staff=True
         )
