@@ -15,8 +15,8 @@ from improvement.models import (
 )
 from improvement.uploads import inspect_upload
 
-# The stored authority is the action's, held so by the database (migration 0016): validating
-# it would be one more query a write.
+# The stored authority is the action's (Evidence.save fills it), held so by the database
+# (migration 0016): validating it would be one more query a write.
 HELD_BY_THE_DATABASE = ["authority"]
 
 
@@ -36,7 +36,6 @@ def evidence_add_file(
     upload.seek(0)
     evidence = Evidence(
         action=action,
-        authority_id=action.authority_id,
         title=(title or "").strip() or upload.name,
         size=checked.size,
         content_type=checked.content_type,
@@ -62,7 +61,6 @@ def evidence_add_link(
 ) -> Evidence:
     evidence = Evidence(
         action=action,
-        authority_id=action.authority_id,
         title=(title or "").strip(),
         url=url,
         added_by=by,
