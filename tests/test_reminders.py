@@ -226,6 +226,58 @@ def test_digest_counts_the_inactive_owners_actions(plan):
     assert counts["stale"] == 4
 
 
+def _preview_counts(client) -> tuple[dict[str, str], str]:
+    response = client.get("/emails/")
+    assert response.status_code == 200, response.status_code
+    html = response.content.decode()
+    digest = html.split("exception digest", 1)[1].split("Choose which emails", 1)[0]
+    rows = re.findall(r'summary-list__key">([^<]+)</dt>\s*<dd[^>]*><a[^>]*>(\d+)</a>', digest)
+    return dict(rows), digest
+
+
+def test_a_large_plans_preview_reuses_its_digest_counts_and_says_when(plan, client, monkeypatch):
+    """The "Your emails" preview of a large plan's digest counts from the cache for as long as
+    the dashboard keeps its figures, and says when they were counted; the reminder run itself
+    counts afresh, and a small plan is always counted live."""
+    with freeze_time(NOW) as clock:
+        client.force_login(plan["leader"])
+        counts, digest = _preview_counts(client)
+        assert counts["Overdue"] == "4"
+        assert 'id="digest-counted-at"' not in digest
+
+        # Small plan (under LARGE_PLAN_ACTIONS): a change shows at once.
+        Action.objects.filter(pk=plan["actions"]["inactive"].pk).update(
+            due_date=MONDAY + dt.timedelta(days=9)
+        )
+        counts, digest = _preview_counts(client)
+        assert counts["Overdue"] == "3"
+        assert 'id="digest-counted-at"' not in digest
+
+        monkeypatch.setattr(reminder_reads, "LARGE_PLAN_ACTIONS", 2)
+        assert _preview_counts(client)[0]["Overdue"] == "3"  # counted, and kept
+        clock.tick(dt.timedelta(minutes=2))
+        Action.objects.filter(pk=plan["actions"]["noemail"].pk).update(
+            due_date=MONDAY + dt.timedelta(days=9)
+        )
+        counts, digest = _preview_counts(client)
+        assert counts["Overdue"] == "3", "reused, not recounted"
+        said = " ".join(re.search(r'id="digest-counted-at">(.*?)</p>', digest, re.S)[1].split())
+        assert said.startswith("These counts were counted at 07:00 (2 minutes ago)")
+        # What the email says is counted when it is sent, and renews the preview's counts.
+        sent = next(reminder_reads.leader_digests(today=MONDAY, now=timezone.now()))
+        assert {s.key: s.count for s in sent.sections}["overdue"] == 2
+        assert sent.counted_at is None
+        counts, digest = _preview_counts(client)
+        assert counts["Overdue"] == "2"
+        assert "(0 minutes ago)" in " ".join(digest.split())
+
+        clock.tick(dt.timedelta(minutes=6))
+        Action.objects.filter(pk=plan["actions"]["overdue"].pk).update(
+            due_date=MONDAY + dt.timedelta(days=9)
+        )
+        assert _preview_counts(client)[0]["Overdue"] == "1", "recounted after five minutes"
+
+
 @freeze_time(NOW)
 def test_a_second_run_the_same_day_sends_nothing(plan, smtp_inbox):
     call_command("send_reminders", stdout=io.StringIO())

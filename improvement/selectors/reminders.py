@@ -1,8 +1,9 @@
 """What each person will be sent: owners' daily reminders and senior leaders' weekly digest.
 
 The reminder run (management command send_reminders) and the "Your emails" page both read
-these, so what a person previews is exactly what they will be sent. Every action state is the
-rulebook's own definition.
+these, so what a person previews is what they will be sent; only a large plan's digest counts
+may be shown from a few minutes earlier, and the page then says when they were counted. Every
+action state is the rulebook's own definition.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import datetime as dt
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from urllib.parse import quote
 
+from django.core.cache import cache as shared_cache
 from django.db.models import (
     BooleanField,
     Case,
@@ -34,6 +37,7 @@ from improvement.models import (
     SentNotification,
     User,
 )
+from improvement.selectors.dashboard import LARGE_PLAN_ACTIONS, figures_cache_seconds
 from improvement.selectors.rounds import current_rounds
 
 # Owners' sections, most urgent first: an action is listed once, under the first that applies.
@@ -202,31 +206,75 @@ class LeaderDigest:
     leader: User
     week_of: dt.date
     sections: list[DigestSection]
+    # When the counts were counted, if they were reused from an earlier count (a large plan's
+    # preview); None when counted for this digest.
+    counted_at: dt.datetime | None = None
 
     @property
     def total(self) -> int:
         return sum(section.count for section in self.sections)
 
 
-def _digest_sections(leader: User, *, today: dt.date, now: dt.datetime) -> list[DigestSection]:
-    conditions = {
+# A large plan's digest counts (LARGE_PLAN_ACTIONS or more actions in the leader's reach) read
+# a hundred thousand rows: kept in the shared cache for as long as the dashboard keeps its
+# figures, so that a leader's "Your emails" preview does not recount them on every visit. The
+# reminder run always counts afresh (and so renews them); a small plan is always counted live.
+DIGEST_COUNTS_KEY = "digest-counts:v1"
+
+
+def _digest_conditions(*, today: dt.date, now: dt.datetime) -> dict[str, Q]:
+    return {
         "overdue": rulebook.overdue(today=today) & rulebook.not_closed(),
         "off_track": rulebook.off_track(),
         "slipped": rulebook.slipped() & rulebook.not_closed(),
         "stale": rulebook.stale(now=now),
         "awaiting_sign_off": rulebook.awaiting_sign_off(),
     }
-    actions = scope.restrict(Action.objects.all(), leader)
+
+
+def _digest_counts(
+    leader: User,
+    actions,
+    conditions: dict[str, Q],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    reuse: bool,
+) -> tuple[dict[str, int], dt.datetime | None]:
+    """The sections' counts, and when they were counted if reused from the cache."""
+    seconds = figures_cache_seconds()
+    key = (
+        f"{DIGEST_COUNTS_KEY}:{scope.reach_of(leader)}:{leader.authority_id}:"
+        f"{quote(leader.region, safe='')}:{today.isoformat()}"
+    )
+    if reuse and seconds:
+        cached = shared_cache.get(key)
+        if cached is not None and now - cached[0] < dt.timedelta(seconds=seconds):
+            return cached[1], cached[0]
     # COUNT(1), not COUNT(id): every column the conditions read is in the covering index on the
     # authority (scale_action_auth_states) but the id is not, and counting ids sent PostgreSQL to
     # the rows themselves (the largest authority's figures 360-560 -> 25-55 ms at 1M actions).
     counts = actions.order_by().aggregate(
-        **{key: Count(Value(1), filter=condition) for key, condition in conditions.items()}
+        total=Count(Value(1)),
+        **{name: Count(Value(1), filter=condition) for name, condition in conditions.items()},
+    )
+    if seconds and counts["total"] >= LARGE_PLAN_ACTIONS:
+        shared_cache.set(key, (now, counts), seconds)
+    return counts, None
+
+
+def _digest_sections(
+    leader: User, *, today: dt.date, now: dt.datetime, with_items: bool, reuse_counts: bool
+) -> tuple[list[DigestSection], dt.datetime | None]:
+    conditions = _digest_conditions(today=today, now=now)
+    actions = scope.restrict(Action.objects.all(), leader)
+    counts, counted_at = _digest_counts(
+        leader, actions, conditions, today=today, now=now, reuse=reuse_counts
     )
     sections = []
     for key, title, query in DIGEST_SECTIONS:
         items = []
-        if counts[key]:
+        if with_items and counts[key]:
             items = list(
                 actions.filter(conditions[key])
                 .select_related("owner", "authority")
@@ -237,10 +285,13 @@ def _digest_sections(leader: User, *, today: dt.date, now: dt.datetime) -> list[
     pending = scope.restrict(
         DueDateChange.objects.filter(status=DueDateChange.Status.PENDING), leader
     ).select_related("action__owner", "action__authority", "requested_by")
-    pending_items = list(pending.order_by("created_at", "pk")[:DIGEST_LIST_LIMIT])
-    pending_count = (
-        len(pending_items) if len(pending_items) < DIGEST_LIST_LIMIT else pending.count()
-    )
+    if with_items:
+        pending_items = list(pending.order_by("created_at", "pk")[:DIGEST_LIST_LIMIT])
+        pending_count = (
+            len(pending_items) if len(pending_items) < DIGEST_LIST_LIMIT else pending.count()
+        )
+    else:
+        pending_items, pending_count = [], pending.count()
     sections.append(
         DigestSection(
             "awaiting_decision",
@@ -250,7 +301,7 @@ def _digest_sections(leader: User, *, today: dt.date, now: dt.datetime) -> list[
             reverse("improvement:deadline-list"),
         )
     )
-    return sections
+    return sections, counted_at
 
 
 def senior_leaders():
@@ -270,22 +321,30 @@ def leader_digests(
     leader_ids=None,
     exclude_sent: bool = True,
     respect_preferences: bool = True,
+    with_items: bool = True,
+    reuse_counts: bool = False,
 ) -> Iterator[LeaderDigest]:
-    """Each senior leader's digest for the week of `today`; leaders of one scope share the reads."""
+    """Each senior leader's digest for the week of `today`; leaders of one scope share the reads.
+    `with_items=False`: the counts only, without each section's first actions (the preview page
+    shows the counts). `reuse_counts`: a large plan's counts may come from the cache (see
+    DIGEST_COUNTS_KEY); the digest's `counted_at` then says when they were counted."""
     week_of = week_start(today)
     leaders = senior_leaders()
     if leader_ids is not None:
         leaders = leaders.filter(pk__in=leader_ids)
     if exclude_sent:
         leaders = leaders.exclude(_sent(SentNotification.Kind.LEADER_WEEKLY, week_of))
-    cache: dict[tuple, list[DigestSection]] = {}
+    cache: dict[tuple, tuple[list[DigestSection], dt.datetime | None]] = {}
     for leader in leaders:
         if respect_preferences and not preference_of(leader).weekly_digest:
             continue
         key = (scope.reach_of(leader), leader.authority_id, leader.region)
         if key not in cache:
-            cache[key] = _digest_sections(leader, today=today, now=now)
-        yield LeaderDigest(leader=leader, week_of=week_of, sections=cache[key])
+            cache[key] = _digest_sections(
+                leader, today=today, now=now, with_items=with_items, reuse_counts=reuse_counts
+            )
+        sections, counted_at = cache[key]
+        yield LeaderDigest(leader=leader, week_of=week_of, sections=sections, counted_at=counted_at)
 
 
 def digest_due(today: dt.date, weekday: int) -> bool:

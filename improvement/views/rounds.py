@@ -160,6 +160,8 @@ def your_emails(request: HttpRequest) -> HttpResponse:
                 leader_ids=[user.pk],
                 exclude_sent=False,
                 respect_preferences=False,
+                with_items=False,
+                reuse_counts=True,
             ),
             None,
         )
