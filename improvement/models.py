@@ -907,9 +907,14 @@ class Measure(TimeStampedModel):
             )
 
     def is_on_target(self, value) -> bool:
-        if self.direction == self.Direction.HIGHER_IS_BETTER:
-            return value >= self.target_value
-        return value <= self.target_value
+        return Measure.value_on_target(value, direction=self.direction, target=self.target_value)
+
+    @staticmethod
+    def value_on_target(value, *, direction: str, target) -> bool:
+        """The rule behind is_on_target, for rows read as values (hundreds in a board pack)."""
+        if direction == Measure.Direction.HIGHER_IS_BETTER:
+            return value >= target
+        return value <= target
 
     def is_improving(self, value) -> bool:
         if self.direction == self.Direction.HIGHER_IS_BETTER:

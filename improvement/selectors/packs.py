@@ -319,13 +319,13 @@ def _areas(authority: Authority, *, today: dt.date) -> tuple[list[dict], int]:
     return rows, count
 
 
-def _trend(measure: Measure, latest: Decimal | None, previous: Decimal | None) -> str:
+def _trend(direction: str, latest: Decimal | None, previous: Decimal | None) -> str:
     if latest is None or previous is None:
         return "none"
     if latest == previous:
         return "steady"
     better = latest > previous
-    if measure.direction == Measure.Direction.LOWER_IS_BETTER:
+    if direction == Measure.Direction.LOWER_IS_BETTER:
         better = not better
     return "improving" if better else "worsening"
 
@@ -341,39 +341,63 @@ def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
     values = MeasureValue.objects.filter(measure=OuterRef("pk"), recorded_on__lte=today).order_by(
         "-recorded_on"
     )
-    measures = (
+    # Read as values, not model instances: the largest plans have hundreds of measures.
+    rows = (
         Measure.objects.filter(authority=authority)
-        .only("name", "unit", "direction", "baseline_value", "target_value", "target_date")
         .annotate(
             latest=Subquery(values.values("value")[:1]),
             latest_on=Subquery(values.values("recorded_on")[:1]),
             previous=Subquery(values.values("value")[1:2]),
         )
         .order_by("name")
+        .values_list(
+            "pk",
+            "name",
+            "unit",
+            "direction",
+            "baseline_value",
+            "target_value",
+            "target_date",
+            "latest",
+            "latest_on",
+            "previous",
+        )
     )
     # The choices' labels once, not through get_FOO_display for each of hundreds of measures.
     units = _labels(Measure, "unit")
     directions = _labels(Measure, "direction")
-    result = []
-    for measure in measures:
-        latest, previous = measure.latest, measure.previous
-        result.append(
-            {
-                "id": measure.pk,
-                "name": measure.name,
-                "unit": units.get(measure.unit, measure.unit),
-                "direction": directions.get(measure.direction, measure.direction),
-                "baseline": _number(measure.baseline_value),
-                "target": _number(measure.target_value),
-                "target_date": _iso(measure.target_date),
-                "latest": _number(latest),
-                "latest_on": _iso(measure.latest_on),
-                "previous": _number(previous),
-                "trend": _trend(measure, latest, previous),
-                "on_target": measure.is_on_target(latest) if latest is not None else None,
-            }
-        )
-    return result
+    return [
+        {
+            "id": pk,
+            "name": name,
+            "unit": units.get(unit, unit),
+            "direction": directions.get(direction, direction),
+            "baseline": _number(baseline),
+            "target": _number(target),
+            "target_date": _iso(target_date),
+            "latest": _number(latest),
+            "latest_on": _iso(latest_on),
+            "previous": _number(previous),
+            "trend": _trend(direction, latest, previous),
+            "on_target": (
+                None
+                if latest is None
+                else Measure.value_on_target(latest, direction=direction, target=target)
+            ),
+        }
+        for (
+            pk,
+            name,
+            unit,
+            direction,
+            baseline,
+            target,
+            target_date,
+            latest,
+            latest_on,
+            previous,
+        ) in rows
+    ]
 
 
 def _clock(authority: Authority, inspections: list[Inspection], *, today: dt.date) -> dict | None:
