@@ -20,7 +20,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from improvement import notifications, services
-from improvement.models import Action, BoardMeeting, ProgressNote, SentNotification
+from improvement.models import Action, BoardMeeting, ProgressNote, SentNotification, User
 from improvement.selectors import reminders as reminder_reads
 from tests.factories import (
     ActionFactory,
@@ -235,47 +235,101 @@ def _preview_counts(client) -> tuple[dict[str, str], str]:
     return dict(rows), digest
 
 
-def test_a_large_plans_preview_reuses_its_digest_counts_and_says_when(plan, client, monkeypatch):
-    """The "Your emails" preview of a large plan's digest counts from the cache for as long as
-    the dashboard keeps its figures, and says when they were counted; the reminder run itself
-    counts afresh, and a small plan is always counted live."""
+def test_the_preview_reuses_its_digest_counts_as_the_dashboard_does_and_says_so(
+    plan, client, monkeypatch
+):
+    """The "Your emails" preview keeps the digest's counts under the dashboard's rule: reused for
+    five minutes at most while no action in reach has changed, or in a large plan on the timer
+    alone; the page says when they were counted. The reminder run itself counts afresh."""
+
+    def change(name: str) -> None:
+        Action.objects.filter(pk=plan["actions"][name].pk).update(
+            due_date=MONDAY + dt.timedelta(days=9), updated_at=timezone.now()
+        )
+
+    def counted_at(digest: str) -> str | None:
+        said = re.search(r'id="digest-counted-at">(.*?)</p>', digest, re.S)
+        return " ".join(said[1].split()) if said else None
+
     with freeze_time(NOW) as clock:
         client.force_login(plan["leader"])
         counts, digest = _preview_counts(client)
         assert counts["Overdue"] == "4"
-        assert 'id="digest-counted-at"' not in digest
-
-        # Small plan (under LARGE_PLAN_ACTIONS): a change shows at once.
-        Action.objects.filter(pk=plan["actions"]["inactive"].pk).update(
-            due_date=MONDAY + dt.timedelta(days=9)
+        assert counted_at(digest) is None
+        counts, digest = _preview_counts(client)
+        assert counts["Overdue"] == "4"
+        assert counted_at(digest) == (
+            "These counts were counted at 07:00 (0 minutes ago). "
+            "The digest counts again when it is sent."
         )
+
+        # A small plan: any change in reach is counted at once.
+        clock.tick(dt.timedelta(minutes=1))
+        change("inactive")
         counts, digest = _preview_counts(client)
         assert counts["Overdue"] == "3"
-        assert 'id="digest-counted-at"' not in digest
+        assert counted_at(digest) is None
 
+        # A large plan: counted on the timer alone, and the page says changes are not in them.
         monkeypatch.setattr(reminder_reads, "LARGE_PLAN_ACTIONS", 2)
-        assert _preview_counts(client)[0]["Overdue"] == "3"  # counted, and kept
-        clock.tick(dt.timedelta(minutes=2))
-        Action.objects.filter(pk=plan["actions"]["noemail"].pk).update(
-            due_date=MONDAY + dt.timedelta(days=9)
-        )
+        clock.tick(dt.timedelta(minutes=1))
+        change("noemail")
         counts, digest = _preview_counts(client)
         assert counts["Overdue"] == "3", "reused, not recounted"
-        said = " ".join(re.search(r'id="digest-counted-at">(.*?)</p>', digest, re.S)[1].split())
-        assert said.startswith("These counts were counted at 07:00 (2 minutes ago)")
+        assert counted_at(digest).startswith(
+            "These counts were counted at 07:01 (1 minute ago): changes made since then are "
+            "not in them yet."
+        )
         # What the email says is counted when it is sent, and renews the preview's counts.
         sent = next(reminder_reads.leader_digests(today=MONDAY, now=timezone.now()))
         assert {s.key: s.count for s in sent.sections}["overdue"] == 2
         assert sent.counted_at is None
         counts, digest = _preview_counts(client)
         assert counts["Overdue"] == "2"
-        assert "(0 minutes ago)" in " ".join(digest.split())
+        assert counted_at(digest).startswith("These counts were counted at 07:02 (0 minutes ago).")
 
         clock.tick(dt.timedelta(minutes=6))
-        Action.objects.filter(pk=plan["actions"]["overdue"].pk).update(
-            due_date=MONDAY + dt.timedelta(days=9)
-        )
+        change("overdue")
         assert _preview_counts(client)[0]["Overdue"] == "1", "recounted after five minutes"
+
+
+def test_a_change_that_moves_no_update_time_is_counted_in_the_next_preview(
+    plan, client, django_capture_on_commit_callbacks
+):
+    """Deleting an action or relinking moves no `updated_at`: the services mark the change, and
+    a small plan's preview counts again."""
+    from improvement.services.records import plan_figures_changed
+
+    with freeze_time(NOW) as clock:
+        client.force_login(plan["leader"])
+        assert _preview_counts(client)[0]["Overdue"] == "4"
+        assert _preview_counts(client)[0]["Overdue"] == "4"  # reused
+        clock.tick(dt.timedelta(seconds=30))
+        late = plan["actions"]["inactive"]
+        with django_capture_on_commit_callbacks(execute=True):
+            Action.objects.filter(pk=late.pk).update(due_date=MONDAY + dt.timedelta(days=9))
+            plan_figures_changed(late)
+        counts, digest = _preview_counts(client)
+        assert counts["Overdue"] == "3"
+        assert 'id="digest-counted-at"' not in digest
+
+
+def test_the_latest_change_in_reach_is_the_reachs_own(db):
+    """A regional leader's preview is recounted when an action of their region changes, and
+    not when one elsewhere does."""
+    near = AuthorityFactory(name="Near", region="North West")
+    far = AuthorityFactory(name="Far", region="London")
+    regional = LeaderFactory(
+        authority=None, reach=User.Reach.REGION, region="North West", username="regional"
+    )
+    assert reminder_reads.latest_change_in_reach(regional) is None
+    ActionFactory(authority=near)
+    Action.objects.filter(authority=near).update(updated_at=_at(dt.date(2026, 11, 2)))
+    ActionFactory(authority=far)
+    Action.objects.filter(authority=far).update(updated_at=_at(dt.date(2026, 11, 30)))
+    assert reminder_reads.latest_change_in_reach(regional) == _at(dt.date(2026, 11, 2))
+    national = LeaderFactory(authority=None, reach=User.Reach.NATIONAL, username="national")
+    assert reminder_reads.latest_change_in_reach(national) == _at(dt.date(2026, 11, 30))
 
 
 @freeze_time(NOW)

@@ -1,8 +1,8 @@
 """What each person will be sent: owners' daily reminders and senior leaders' weekly digest.
 
 The reminder run (management command send_reminders) and the "Your emails" page both read
-these, so what a person previews is what they will be sent; only a large plan's digest counts
-may be shown from a few minutes earlier, and the page then says when they were counted. Every
+these, so what a person previews is what they will be sent; only the digest's counts may be
+shown from a few minutes earlier (see DIGEST_COUNTS_KEY), and the page then says so. Every
 action state is the rulebook's own definition.
 """
 
@@ -21,8 +21,11 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    Max,
     OuterRef,
     Q,
+    QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -206,20 +209,44 @@ class LeaderDigest:
     leader: User
     week_of: dt.date
     sections: list[DigestSection]
-    # When the counts were counted, if they were reused from an earlier count (a large plan's
-    # preview); None when counted for this digest.
+    # When the counts were counted, if the preview reused an earlier count; None when counted
+    # for this digest. behind_changes: actions in reach have changed since (a large plan).
     counted_at: dt.datetime | None = None
+    behind_changes: bool = False
 
     @property
     def total(self) -> int:
         return sum(section.count for section in self.sections)
 
 
-# A large plan's digest counts (LARGE_PLAN_ACTIONS or more actions in the leader's reach) read
-# a hundred thousand rows: kept in the shared cache for as long as the dashboard keeps its
-# figures, so that a leader's "Your emails" preview does not recount them on every visit. The
-# reminder run always counts afresh (and so renews them); a small plan is always counted live.
-DIGEST_COUNTS_KEY = "digest-counts:v1"
+# The digest's counts read every action in the leader's reach (a hundred thousand rows for the
+# largest authority at a million actions), so the "Your emails" preview keeps them in the shared
+# cache under the dashboard's rule: reused for DASHBOARD_FIGURES_CACHE_SECONDS at most, and only
+# while no action in reach has changed since (its latest `updated_at`), except in a reach of
+# LARGE_PLAN_ACTIONS or more, which is recounted on the timer alone. The page says when reused
+# counts were counted, and whether changes since are not in them. The reminder run always counts
+# afresh, and so renews them.
+DIGEST_COUNTS_KEY = "digest-counts:v2"
+
+
+# When a change that moves no `updated_at` (a deleted action, say) was last committed anywhere:
+# counts of a small plan counted before it are counted again (services.plan_figures_changed).
+DIGEST_CHANGED_KEY = f"{DIGEST_COUNTS_KEY}:changed"
+_NOTHING_CHANGED = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def digest_counts_key(reach: str | None, where, today: dt.date) -> str:
+    """The cache key of one reach's digest counts: `where` is the authority's id for an
+    authority's reach, the region for a regional one, "" for the national one."""
+    return f"{DIGEST_COUNTS_KEY}:{reach}:{quote(str(where), safe='')}:{today.isoformat()}"
+
+
+@dataclass
+class DigestCounts:
+    counts: dict[str, int]
+    # When counted, if reused from the cache; None when counted for this digest.
+    counted_at: dt.datetime | None = None
+    behind_changes: bool = False
 
 
 def _digest_conditions(*, today: dt.date, now: dt.datetime) -> dict[str, Q]:
@@ -232,25 +259,41 @@ def _digest_conditions(*, today: dt.date, now: dt.datetime) -> dict[str, Q]:
     }
 
 
+def latest_change_in_reach(user: User) -> dt.datetime | None:
+    """The latest `updated_at` of the actions the user reaches: one probe of the (authority,
+    updated_at) index per authority in reach, not a sort of all their actions."""
+    latest = (
+        Action.objects.filter(authority=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+    return scope.authorities_for(user).order_by().aggregate(latest=Max(Subquery(latest)))["latest"]
+
+
 def _digest_counts(
     leader: User,
-    actions,
+    actions: QuerySet[Action],
     conditions: dict[str, Q],
     *,
     today: dt.date,
     now: dt.datetime,
     reuse: bool,
-) -> tuple[dict[str, int], dt.datetime | None]:
-    """The sections' counts, and when they were counted if reused from the cache."""
+) -> DigestCounts:
     seconds = figures_cache_seconds()
-    key = (
-        f"{DIGEST_COUNTS_KEY}:{scope.reach_of(leader)}:{leader.authority_id}:"
-        f"{quote(leader.region, safe='')}:{today.isoformat()}"
-    )
+    reach = scope.reach_of(leader)
+    where = {scope.Reach.AUTHORITY: leader.authority_id, scope.Reach.REGION: leader.region}
+    key = digest_counts_key(reach, where.get(reach, ""), today)
+    changed = latest_change_in_reach(leader) if seconds else None
     if reuse and seconds:
-        cached = shared_cache.get(key)
-        if cached is not None and now - cached[0] < dt.timedelta(seconds=seconds):
-            return cached[1], cached[0]
+        found = shared_cache.get_many([key, DIGEST_CHANGED_KEY])
+        if key in found:
+            counted_at, counted_change, counts = found[key]
+            fresh = now - counted_at < dt.timedelta(seconds=seconds)
+            large = counts["total"] >= LARGE_PLAN_ACTIONS
+            marked = found.get(DIGEST_CHANGED_KEY)
+            unchanged = counted_change == changed and (marked is None or marked < counted_at)
+            if fresh and (unchanged or large):
+                return DigestCounts(counts, counted_at, behind_changes=counted_change != changed)
     # COUNT(1), not COUNT(id): every column the conditions read is in the covering index on the
     # authority (scale_action_auth_states) but the id is not, and counting ids sent PostgreSQL to
     # the rows themselves (the largest authority's figures 360-560 -> 25-55 ms at 1M actions).
@@ -258,19 +301,21 @@ def _digest_counts(
         total=Count(Value(1)),
         **{name: Count(Value(1), filter=condition) for name, condition in conditions.items()},
     )
-    if seconds and counts["total"] >= LARGE_PLAN_ACTIONS:
-        shared_cache.set(key, (now, counts), seconds)
-    return counts, None
+    if seconds:
+        shared_cache.set(key, (now, changed, counts), seconds)
+        # The mark's presence tells the services that some counts are kept: it outlives them.
+        if not shared_cache.add(DIGEST_CHANGED_KEY, _NOTHING_CHANGED, seconds):
+            shared_cache.touch(DIGEST_CHANGED_KEY, seconds)
+    return DigestCounts(counts)
 
 
 def _digest_sections(
     leader: User, *, today: dt.date, now: dt.datetime, with_items: bool, reuse_counts: bool
-) -> tuple[list[DigestSection], dt.datetime | None]:
+) -> tuple[list[DigestSection], DigestCounts]:
     conditions = _digest_conditions(today=today, now=now)
     actions = scope.restrict(Action.objects.all(), leader)
-    counts, counted_at = _digest_counts(
-        leader, actions, conditions, today=today, now=now, reuse=reuse_counts
-    )
+    counted = _digest_counts(leader, actions, conditions, today=today, now=now, reuse=reuse_counts)
+    counts = counted.counts
     sections = []
     for key, title, query in DIGEST_SECTIONS:
         items = []
@@ -301,7 +346,7 @@ def _digest_sections(
             reverse("improvement:deadline-list"),
         )
     )
-    return sections, counted_at
+    return sections, counted
 
 
 def senior_leaders():
@@ -326,15 +371,15 @@ def leader_digests(
 ) -> Iterator[LeaderDigest]:
     """Each senior leader's digest for the week of `today`; leaders of one scope share the reads.
     `with_items=False`: the counts only, without each section's first actions (the preview page
-    shows the counts). `reuse_counts`: a large plan's counts may come from the cache (see
-    DIGEST_COUNTS_KEY); the digest's `counted_at` then says when they were counted."""
+    shows the counts). `reuse_counts`: the counts may come from the cache (see DIGEST_COUNTS_KEY);
+    the digest's `counted_at` then says when they were counted."""
     week_of = week_start(today)
     leaders = senior_leaders()
     if leader_ids is not None:
         leaders = leaders.filter(pk__in=leader_ids)
     if exclude_sent:
         leaders = leaders.exclude(_sent(SentNotification.Kind.LEADER_WEEKLY, week_of))
-    cache: dict[tuple, tuple[list[DigestSection], dt.datetime | None]] = {}
+    cache: dict[tuple, tuple[list[DigestSection], DigestCounts]] = {}
     for leader in leaders:
         if respect_preferences and not preference_of(leader).weekly_digest:
             continue
@@ -343,8 +388,14 @@ def leader_digests(
             cache[key] = _digest_sections(
                 leader, today=today, now=now, with_items=with_items, reuse_counts=reuse_counts
             )
-        sections, counted_at = cache[key]
-        yield LeaderDigest(leader=leader, week_of=week_of, sections=sections, counted_at=counted_at)
+        sections, counted = cache[key]
+        yield LeaderDigest(
+            leader=leader,
+            week_of=week_of,
+            sections=sections,
+            counted_at=counted.counted_at,
+            behind_changes=counted.behind_changes,
+        )
 
 
 def digest_due(today: dt.date, weekday: int) -> bool:

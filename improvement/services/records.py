@@ -28,7 +28,8 @@ from improvement.models import (
     Theme,
     User,
 )
-from improvement.selectors.dashboard import figures_cache_key
+from improvement.selectors.dashboard import figures_cache_key, figures_cache_seconds
+from improvement.selectors.reminders import DIGEST_CHANGED_KEY
 from improvement.services.bulk import each_or_none
 from improvement.services.evidence import evidence_remove
 
@@ -107,15 +108,23 @@ def record_save(*, obj: models.Model, by: User, m2m: Mapping[str, Iterable] | No
 def plan_figures_changed(obj: models.Model) -> None:
     """The dashboard's cached figures of obj's authority are dropped once this change commits,
     so its next visit counts them again: links and deletions move no action's `updated_at`,
-    which the cached figures watch (selectors.dashboard)."""
+    which the cached figures watch (selectors.dashboard). Likewise the weekly digest's counts
+    (selectors.reminders), through one mark for every reach."""
     authority = scope.authority_of(obj)
     authority_id = getattr(authority, "pk", authority)
     if authority_id is None:
         return
     key = figures_cache_key(authority_id, timezone.localdate())
+    found = shared_cache.get_many([key, DIGEST_CHANGED_KEY])
     # Nothing counted, nothing to drop: no callback queued (a demo or an import loads quietly).
-    if shared_cache.get(key) is not None:
+    if key in found:
         transaction.on_commit(lambda: shared_cache.delete(key))
+    # The weekly digest's counts are kept per reach (a region, the nation), so the change is
+    # marked for all of them: a small plan's counts counted before it are counted again.
+    if DIGEST_CHANGED_KEY in found:
+        transaction.on_commit(
+            lambda: shared_cache.set(DIGEST_CHANGED_KEY, timezone.now(), figures_cache_seconds())
+        )
 
 
 @transaction.atomic
