@@ -1,9 +1,11 @@
 """The action search: stored search vectors through their GIN indexes on PostgreSQL.
 
-Migration 0010_scale keeps, on each action, a generated `search_vector` (reference, title,
-description) and a `notes_vector` of its progress notes (maintained by a trigger on notes), with
-one GIN index over the two. A search is one condition on the action row, so PostgreSQL combines
-that index with the scope's (authority) index, and the caller's filters and sort still apply.
+Migration 0010_scale keeps, on each action, a `notes_vector` of its progress notes (maintained
+by a trigger on notes); migration 0017 a generated `words_vector` of the action's own words
+(reference, title, description) and that vector together, with a GIN index. A search is one
+condition on the action row, so PostgreSQL combines that index with the scope's (authority) index,
+or checks the stored vector of each row it walks in the list's order; the caller's filters and
+sort still apply.
 Other databases (SQLite in development) match substrings instead; the same words find the same
 actions there, only without stemming.
 
@@ -24,11 +26,8 @@ SEARCH_CONFIG = "english"
 
 # websearch_to_tsquery accepts anything a person types (quotes, "or", a minus) without a syntax
 # error, so a search box never raises on odd input.
-# The expression must be the indexed one, character for character in meaning.
-_MATCHES = (
-    '("improvement_action"."search_vector" || "improvement_action"."notes_vector") '
-    "@@ websearch_to_tsquery(%s::regconfig, %s)"
-)
+# The column must be the indexed one (migration 0017), so that PostgreSQL can use that index.
+_MATCHES = '"improvement_action"."words_vector" @@ websearch_to_tsquery(%s::regconfig, %s)'
 
 
 # A note's own words: its generated `search_vector` (migration 0010) and that column's GIN index.
