@@ -5,7 +5,7 @@ search. Mixed into a ModelAdmin first, e.g. `class ActionAdmin(ActionAdminPerfor
   10,000"; the second, unfiltered count Django makes for "(N total)" is off. The count has no
   ORDER BY: only the page needs the sort, and without it PostgreSQL stops after the first 10,001
   matching rows in whatever order is cheapest instead of walking the sort's index. A search counts
-  at most 250 ("more than 250", as the action list does): its matches come from the GIN index or
+  at most 100 ("more than 100", as the action list does): its matches come from the GIN index or
   a scan that tests each row's words, and counting ten thousand of them costs more than the page.
 - The date hierarchy is not drawn: its year links come from SELECT DISTINCT date_trunc(...) over
   the whole filtered table, and its bounds from MIN/MAX of it. Filters and search remain.
@@ -66,7 +66,7 @@ class CappedCount(int):
 
 
 # A search's count stops here (see the module's docstring).
-SEARCH_COUNT_CAP = 250
+SEARCH_COUNT_CAP = 100
 
 
 class UnorderedCountPaginator(CappedPaginator):
