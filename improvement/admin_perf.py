@@ -166,6 +166,13 @@ class CappedCountAdmin:
         return changelist
 
 
+def _named(term: str) -> list[int]:
+    """The ids of the people whose username or surname is the term, through the user table's
+    own indexes."""
+    people = User.objects.filter(Q(username__iexact=term) | Q(last_name__iexact=term))
+    return list(people.values_list("pk", flat=True))
+
+
 class ActionAdminPerformance(CappedCountAdmin):
     """The action changelist: the above, and search through the GIN-indexed search vectors."""
 
@@ -173,10 +180,11 @@ class ActionAdminPerformance(CappedCountAdmin):
         term = search_term.strip()
         if not term or not uses_search_vectors():
             return super().get_search_results(request, queryset, search_term)
-        # Exact owner names use the user table's own indexes; the text uses the GIN indexes.
-        owners = User.objects.filter(Q(username__iexact=term) | Q(last_name__iexact=term))
+        # As for notes (below): the owners' ids first, so that both conditions are on the
+        # action's own columns. As a subquery in the OR, PostgreSQL guessed half the actions
+        # match and walked the due-date index through all of them for a word none has (2.2 s).
         by_text = search_actions(queryset, term)
-        return (by_text | queryset.filter(owner__in=owners.values("pk"))), False
+        return (by_text | queryset.filter(owner_id__in=_named(term))), False
 
 
 class ProgressNoteAdminPerformance(CappedCountAdmin):
@@ -190,10 +198,8 @@ class ProgressNoteAdminPerformance(CappedCountAdmin):
         # PostgreSQL then ORs the GIN index with the author index for a rare word, or walks the
         # newest-first index and stops at a page for a common one. A subquery in the OR would
         # make it test every note against a hashed list instead.
-        authors = User.objects.filter(Q(username__iexact=term) | Q(last_name__iexact=term))
-        author_ids = list(authors.values_list("pk", flat=True))
         by_text = search_notes(queryset, term)
-        return (by_text | queryset.filter(author_id__in=author_ids)), False
+        return (by_text | queryset.filter(author_id__in=_named(term))), False
 
 
 class WordSearchAdmin(CappedCountAdmin):

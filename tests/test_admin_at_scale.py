@@ -16,7 +16,14 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from improvement.models import DueDateChange, Evidence, MeasureValue, Milestone, ProgressNote
+from improvement.models import (
+    Action,
+    DueDateChange,
+    Evidence,
+    MeasureValue,
+    Milestone,
+    ProgressNote,
+)
 from tests import test_admin
 from tests.factories import ActionFactory, OwnerFactory
 from tests.test_admin import BUILDERS, admin_url
@@ -310,6 +317,17 @@ def test_searches_read_their_word_indexes(parents, model, field, index):
     assert list(found.values_list("pk", flat=True)) == [rare.pk]
     # The count the paginator makes, unordered: the GIN index, not a walk of every row.
     assert index in found.order_by().explain()
+
+
+@postgres_only
+def test_action_search_reads_the_owners_ids_before_the_actions(parents):
+    """The owners matched by name are read first, so the actions' condition has no subquery:
+    a subquery in the OR made PostgreSQL guess half the actions match and walk them all."""
+    with CaptureQueriesContext(connection) as queries:
+        list(_changelist_queryset(parents.admin, Action, {"q": "chronology"})[:10])
+    actions = [q["sql"] for q in queries.captured_queries if "improvement_action" in q["sql"]]
+    assert actions
+    assert not any('FROM "improvement_user"' in sql for sql in actions)
 
 
 @postgres_only
