@@ -54,7 +54,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from improvement.models import User
-from improvement.paging import COUNT_CAP, CappedPaginator
+from improvement.paging import COUNT_CAP, SEARCH_COUNT_CAP, CappedPaginator
 from improvement.search import search_actions, search_notes, search_words, uses_search_vectors
 
 
@@ -63,10 +63,6 @@ class CappedCount(int):
 
     def __str__(self) -> str:
         return f"more than {int(self):,}"
-
-
-# A search's count stops here (see the module's docstring).
-SEARCH_COUNT_CAP = 100
 
 
 class UnorderedCountPaginator(CappedPaginator):

@@ -15,7 +15,7 @@ from improvement.access import access_action
 from improvement.filters import ActionFilter
 from improvement.forms.actions import QuickUpdateForm
 from improvement.models import Action, Evidence
-from improvement.paging import CappedPaginator
+from improvement.paging import SEARCH_COUNT_CAP, CappedPaginator
 from improvement.selectors import actions as action_reads
 from improvement.selectors import history as history_reads
 from improvement.uploads import stored_file_download
@@ -25,11 +25,6 @@ PAGE_SIZE = 25
 # a person pages through, and each row counted is an index entry read on every page; the
 # dashboard gives the exact totals.
 LIST_COUNT_CAP = 1_000
-# A search counts its matches only this far ("more than 100 actions", four pages: a person
-# narrows the words rather than reading further): every match is a row checked against the
-# words, where a plain list counts from an index alone. In the largest authority at a million
-# actions a common word matches one action in ten, so the count reads ten rows per match.
-SEARCH_COUNT_CAP = 100
 # An action's page compares this many of its latest history records: years of weekly updates
 # would otherwise make a page that only grows.
 HISTORY_SHOWN = 50
