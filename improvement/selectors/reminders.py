@@ -303,7 +303,8 @@ def _digest_counts(
     )
     if seconds:
         shared_cache.set(key, (now, changed, counts), seconds)
-        # The mark's presence tells the services that some counts are kept: it outlives them.
+        # While the mark is there, the services know some counts are kept and mark changes:
+        # it lasts as long as the newest counts.
         if not shared_cache.add(DIGEST_CHANGED_KEY, _NOTHING_CHANGED, seconds):
             shared_cache.touch(DIGEST_CHANGED_KEY, seconds)
     return DigestCounts(counts)
