@@ -917,9 +917,16 @@ class Measure(TimeStampedModel):
         return value <= target
 
     def is_improving(self, value) -> bool:
-        if self.direction == self.Direction.HIGHER_IS_BETTER:
-            return value > self.baseline_value
-        return value < self.baseline_value
+        return Measure.value_improving(
+            value, direction=self.direction, baseline=self.baseline_value
+        )
+
+    @staticmethod
+    def value_improving(value, *, direction: str, baseline) -> bool:
+        """The rule behind is_improving, for rows read as values."""
+        if direction == Measure.Direction.HIGHER_IS_BETTER:
+            return value > baseline
+        return value < baseline
 
 
 class MeasureValue(TimeStampedModel):

@@ -249,7 +249,13 @@ def test_changes_since_the_last_frozen_pack(plan):
     ]
     assert changes["rag_moved"] == [{"id": plan.overdue.pk, "from": "green", "to": "amber"}]
     assert changes["measure_moved"] == [
-        {"id": plan.measure.pk, "from": "81", "to": "84", "trend": "improving"}
+        {
+            "id": plan.measure.pk,
+            "name": "Care leavers in touch",
+            "from": "81",
+            "to": "84",
+            "trend": "improving",
+        }
     ]
     html = pack_services.pack_html(content)
     assert "Since the pack for the meeting on 10 December 2026: 5 changes." in html
@@ -570,6 +576,150 @@ def test_a_pack_frozen_before_lists_were_capped_still_shows_and_compares(plan):
     assert changes["since"] == BOARD.isoformat()
     assert changes["new"] == [] and changes["redated"] == []
     assert changes["rag_moved"] == [{"id": plan.red.pk, "from": "red", "to": "green"}]
+
+
+def more_measures(plan) -> dict[str, object]:
+    """Beside the plan's "Care leavers in touch" (improving, short of target): one past its target,
+    one worse than its baseline and one with no value yet (higher is better, 70 to 90)."""
+    made = {}
+    for name, latest in (("Target met", 95), ("Worse than baseline", 60), ("No value yet", None)):
+        made[name] = MeasureFactory(
+            authority=plan.home,
+            name=name,
+            baseline_value=Decimal("70"),
+            target_value=Decimal("90"),
+        )
+        if latest is not None:
+            MeasureValueFactory(
+                measure=made[name], recorded_on=TODAY - dt.timedelta(days=2), value=latest
+            )
+    return made
+
+
+def test_a_plan_with_many_measures_lists_those_furthest_from_target(plan, monkeypatch):
+    from improvement.selectors import dashboard as dashboard_reads
+
+    more_measures(plan)
+    monkeypatch.setattr(pack_reads, "PACK_MEASURES_SHOWN", 2)
+    content = content_of(plan)
+    assert content["measures_count"] == 4
+    names = [m["name"] for m in content["measures"]]
+    assert names == ["Worse than baseline", "Care leavers in touch"]
+    # The dashboard's rule, not one of the pack's own.
+    on_dashboard, total = dashboard_reads.dashboard_measures_needing_attention(
+        authority=plan.home, limit=2
+    )
+    assert [p.measure.name for p in on_dashboard] == names and total == 4
+    view = pack_reads.pack_view(content)
+    assert view["measures_more"] == 2
+    html = pack_services.pack_html(content)
+    assert "The 2 of 4 measures furthest from target are shown" in html
+    assert "Target met" not in html and "See all" not in html
+    # Every measure fits: all of them, by name.
+    monkeypatch.setattr(pack_reads, "PACK_MEASURES_SHOWN", 4)
+    content = content_of(plan)
+    every = sorted([*names, "No value yet", "Target met"])
+    assert [m["name"] for m in content["measures"]] == every
+    assert "measures furthest from target" not in pack_services.pack_html(content)
+
+
+@freeze_time(NOW)
+def test_the_draft_page_links_a_capped_measures_table_to_the_dashboard(client, plan, monkeypatch):
+    more_measures(plan)
+    monkeypatch.setattr(pack_reads, "PACK_MEASURES_SHOWN", 2)
+    client.force_login(plan.leader)
+    page = client.get(url("pack-draft", plan.home.pk), {"board_date": "10/12/2026"})
+    href = f"{url('dashboard-authority', plan.home.pk)}?measures=all#outcomes"
+    assert f'<a class="govuk-link" href="{href}">See all 4 measures on the dashboard</a>' in (
+        page.content.decode()
+    )
+
+
+def test_a_measure_the_pack_does_not_list_is_still_compared_with_the_next(plan, monkeypatch):
+    made = more_measures(plan)
+    monkeypatch.setattr(pack_reads, "PACK_MEASURES_SHOWN", 1)
+    with freeze_time(NOW):
+        frozen = pack_services.board_pack_freeze(
+            authority=plan.home, board_date=BOARD, by=plan.leader, now=NOW
+        )
+    assert [m["name"] for m in frozen.content["measures"]] == ["Worse than baseline"]
+    # Every measure's latest value, one line each, for the next pack to compare with.
+    assert sorted(frozen.content["measure_snapshot"].splitlines()) == sorted(
+        [
+            f"{plan.measure.pk} 81",
+            f"{made['Target met'].pk} 95",
+            f"{made['Worse than baseline'].pk} 60",
+            f"{made['No value yet'].pk} ",
+        ]
+    )
+    later = NOW + dt.timedelta(days=20)
+    with freeze_time(later):
+        for measure, value in ((made["Target met"], "91"), (made["No value yet"], "72")):
+            services.measure_record_value(
+                measure=measure, recorded_on=later.date(), value=Decimal(value), by=plan.leader
+            )
+        content = content_of(plan, board=NEXT_BOARD, today=later.date(), now=later)
+    changes = content["changes"]
+    assert changes["measure_moved"] == [
+        {
+            "id": made["No value yet"].pk,
+            "name": "No value yet",
+            "from": None,
+            "to": "72",
+            "trend": "none",
+        },
+        {
+            "id": made["Target met"].pk,
+            "name": "Target met",
+            "from": "95",
+            "to": "91",
+            "trend": "worsening",
+        },
+    ]
+    html = pack_services.pack_html(content)
+    assert 'Measure moved</td><td class="govuk-table__cell">Target met</td>' in html
+
+
+def test_a_pack_frozen_before_measures_were_capped_still_names_and_compares(plan):
+    """Packs frozen earlier hold every measure in full, no measure snapshot, and moved measures
+    without their names."""
+    more_measures(plan)
+    content = content_of(plan)
+    content.pop("measures_count")
+    content["changes"] = {
+        "since": "2026-11-01",
+        **{kind: [] for kind in ("new", "closed", "redated", "rag_moved")},
+        "measure_moved": [{"id": plan.measure.pk, "from": "75", "to": "81", "trend": "improving"}],
+    }
+    old = BoardPack(
+        authority=plan.home,
+        board_date=BOARD,
+        frozen_at=NOW,
+        frozen_by=plan.leader,
+        content=content,
+        html="<p>Frozen earlier.</p>",
+        sha256="0" * 64,
+    )
+    old.save()
+    view = pack_reads.pack_view(old.content)
+    [moved] = view["changes"]["measure_moved"]
+    assert moved["name"] == "Care leavers in touch"
+    assert view["measures_count"] == 4 and view["measures_more"] == 0
+    later = NOW + dt.timedelta(days=20)
+    with freeze_time(later):
+        services.measure_record_value(
+            measure=plan.measure, recorded_on=later.date(), value=Decimal("84"), by=plan.leader
+        )
+        changes = content_of(plan, board=NEXT_BOARD, today=later.date(), now=later)["changes"]
+    assert changes["measure_moved"] == [
+        {
+            "id": plan.measure.pk,
+            "name": "Care leavers in touch",
+            "from": "81",
+            "to": "84",
+            "trend": "improving",
+        }
+    ]
 
 
 def test_the_draft_counts_from_the_dashboards_figures_and_a_frozen_pack_live(plan, monkeypatch):

@@ -566,6 +566,11 @@ def dashboard_recurring_themes(
     return _recurring_from_rows(rows, inspections)
 
 
+# A board reads a handful of measures: a plan with more shows those furthest from target (the
+# dashboard the rest on asking, ?measures=all; the board pack says how many there are).
+MEASURES_SHOWN = 20
+
+
 @dataclass
 class MeasureProgress:
     measure: Measure
@@ -587,12 +592,33 @@ class MeasureProgress:
     @property
     def percent_of_way(self) -> int:
         """How far the latest value has come from baseline to target, 0 to 100."""
-        if self.latest_value is None:
-            return 0
-        span = self.measure.target_value - self.measure.baseline_value
-        moved = self.latest_value - self.measure.baseline_value
-        # The model's constraint makes span non-zero and signed with the direction.
-        return max(0, min(100, round(moved / span * 100)))
+        return percent_of_way(
+            self.latest_value,
+            baseline=self.measure.baseline_value,
+            target=self.measure.target_value,
+        )
+
+
+def percent_of_way(latest: Decimal | None, *, baseline: Decimal, target: Decimal) -> int:
+    """How far a latest value has come from baseline to target, 0 to 100."""
+    if latest is None:
+        return 0
+    # The model's constraint makes the span non-zero and signed with the direction.
+    return max(0, min(100, round((latest - baseline) / (target - baseline) * 100)))
+
+
+def attention_key(
+    *, name: str, direction: str, baseline: Decimal, target: Decimal, latest: Decimal | None
+) -> tuple:
+    """Where a measure comes in measures_needing_attention's order, from plain values (a board
+    pack reads hundreds of measures as rows, not model instances)."""
+    if latest is None:
+        rank = 2
+    elif Measure.value_on_target(latest, direction=direction, target=target):
+        rank = 3
+    else:
+        rank = 1 if Measure.value_improving(latest, direction=direction, baseline=baseline) else 0
+    return (rank, percent_of_way(latest, baseline=baseline, target=target), name)
 
 
 def measure_progress_from_prefetched(measure: Measure) -> MeasureProgress:
@@ -629,14 +655,6 @@ def dashboard_measures(*, authority: Authority) -> list[MeasureProgress]:
     return measures_with_progress(Measure.objects.filter(authority=authority).order_by("name"))
 
 
-def _attention_rank(progress: MeasureProgress) -> int:
-    if not progress.has_value:
-        return 2
-    if progress.on_target:
-        return 3
-    return 1 if progress.improving else 0
-
-
 def measures_needing_attention(
     measures: list[MeasureProgress], *, limit: int
 ) -> list[MeasureProgress]:
@@ -646,7 +664,14 @@ def measures_needing_attention(
 
 
 def _attention_key(progress: MeasureProgress) -> tuple:
-    return (_attention_rank(progress), progress.percent_of_way, progress.measure.name)
+    measure = progress.measure
+    return attention_key(
+        name=measure.name,
+        direction=measure.direction,
+        baseline=measure.baseline_value,
+        target=measure.target_value,
+        latest=progress.latest_value,
+    )
 
 
 # measures_needing_attention's order, in SQL, so that a plan with hundreds of measures reads only

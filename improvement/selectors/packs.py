@@ -4,8 +4,9 @@
 whatever the plan's size), so that a frozen pack stores exactly what it showed and a later pack can
 say what changed since. A pack is read by a director, so it counts every action but lists only the
 first few of each exception, each improvement area and each kind of change, saying how many more
-there are (and, on the page, linking to the action list filtered to them): a plan of 100,000
-actions is counted in SQL, never built row by row. States come from the rulebook, the headline
+there are (and, on the page, linking to the action list filtered to them), and the measures
+furthest from target, as the dashboard does: a plan of 100,000 actions is counted in SQL, never
+built row by row. States come from the rulebook, the headline
 figures from the dashboard's (cached) counts, the statutory clock from clock.py, the update
 round's coverage from the rounds selectors.
 """
@@ -48,6 +49,8 @@ from improvement.models import (
     User,
 )
 from improvement.selectors.dashboard import (
+    MEASURES_SHOWN,
+    attention_key,
     dashboard_action_counts,
     dashboard_figures,
     dashboard_inspections,
@@ -88,6 +91,7 @@ _EXCEPTION_LIST_FILTERS = {
 PACK_LIST_LENGTH = 10
 PACK_AREAS_SHOWN = 30
 AREA_ACTIONS_SHOWN = 5
+PACK_MEASURES_SHOWN = MEASURES_SHOWN
 
 _STATUS = dict(Action.DeliveryStatus.choices)
 _IMPACT = dict(Action.ImpactStatus.choices)
@@ -334,15 +338,19 @@ def _labels(model, field: str) -> dict:
     return {value: str(label) for value, label in model._meta.get_field(field).flatchoices}
 
 
-def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
-    """One query: the measures, each with its latest two values up to the day (each read on
-    the (measure, date) unique index, rather than every value of the plan's measures)."""
+def _measures(authority: Authority, *, today: dt.date) -> tuple[list[dict], int, dict[int, tuple]]:
+    """One query: the measures the pack lists, each with its latest two values up to the day
+    (each read on the (measure, date) unique index, rather than every value of the plan's
+    measures); how many measures there are; and of every measure (id: (name, latest, trend)),
+    what the next pack compares with. A plan with more than PACK_MEASURES_SHOWN lists those
+    furthest from target, in the dashboard's order (its attention_key)."""
     # One value a day at most (a unique constraint), so the date orders them.
     values = MeasureValue.objects.filter(measure=OuterRef("pk"), recorded_on__lte=today).order_by(
         "-recorded_on"
     )
-    # Read as values, not model instances: the largest plans have hundreds of measures.
-    rows = (
+    # Read as tuples, not model instances: the largest plans have hundreds of measures, of
+    # which the pack builds rows for the few it lists.
+    rows = list(
         Measure.objects.filter(authority=authority)
         .annotate(
             latest=Subquery(values.values("value")[:1]),
@@ -363,10 +371,22 @@ def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
             "previous",
         )
     )
-    # The choices' labels once, not through get_FOO_display for each of hundreds of measures.
+    every = {
+        pk: (name, _number(latest), _trend(direction, latest, previous))
+        for pk, name, _, direction, _, _, _, latest, _, previous in rows
+    }
+    if len(rows) > PACK_MEASURES_SHOWN:
+        rows = heapq.nsmallest(
+            PACK_MEASURES_SHOWN,
+            rows,
+            key=lambda row: attention_key(
+                name=row[1], direction=row[3], baseline=row[4], target=row[5], latest=row[7]
+            ),
+        )
+    # The choices' labels once, not through get_FOO_display for each measure.
     units = _labels(Measure, "unit")
     directions = _labels(Measure, "direction")
-    return [
+    shown = [
         {
             "id": pk,
             "name": name,
@@ -375,10 +395,10 @@ def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
             "baseline": _number(baseline),
             "target": _number(target),
             "target_date": _iso(target_date),
-            "latest": _number(latest),
+            "latest": every[pk][1],
             "latest_on": _iso(latest_on),
             "previous": _number(previous),
-            "trend": _trend(direction, latest, previous),
+            "trend": every[pk][2],
             "on_target": (
                 None
                 if latest is None
@@ -398,6 +418,13 @@ def _measures(authority: Authority, *, today: dt.date) -> list[dict]:
             previous,
         ) in rows
     ]
+    return shown, len(every), every
+
+
+def measure_snapshot(every: dict[int, tuple]) -> str:
+    """Every measure's latest value as a frozen pack keeps it for the next pack to compare
+    with: one line per measure ("id latest", the value empty when there is none)."""
+    return "\n".join(f"{pk} {latest or ''}" for pk, (_, latest, _) in every.items())
 
 
 def _clock(authority: Authority, inspections: list[Inspection], *, today: dt.date) -> dict | None:
@@ -448,20 +475,27 @@ def plan_snapshot(authority: Authority) -> str:
 
 def _snapshot_of(
     previous: QuerySet[BoardPack], *, of_actions: bool
-) -> tuple[dt.date, str | None, list[dict] | None, list[dict]] | None:
+) -> tuple[dt.date, str | None, list[dict] | None, dict[int, str | None]] | None:
     """One query: the earlier frozen pack's meeting date and what it recorded of its actions
-    (only when `of_actions`: the largest part of it) and of its measures, or None when there is
-    no earlier pack. Packs frozen before snapshots were kept hold every action in full
-    instead."""
-    keys = ["board_date", "content__measures"]
+    (only when `of_actions`: the largest part of it) and of its measures' latest values, or
+    None when there is no earlier pack. Packs frozen before snapshots were kept hold every
+    action and every measure in full instead."""
+    keys = ["board_date", "content__measure_snapshot", "content__measures"]
     if of_actions:
         keys = [*keys, "content__snapshot", "content__actions"]
     row = previous.values_list(*keys).first()
     if row is None:
         return None
-    board_date, measures, *of_its_actions = row
+    board_date, measure_lines, measures, *of_its_actions = row
     snapshot, actions = of_its_actions or (None, None)
-    return board_date, snapshot, actions, measures or []
+    if measure_lines is None:
+        latest = {m["id"]: m["latest"] for m in measures or []}
+    else:
+        latest = {
+            int(pk): value or None
+            for pk, value in (line.split(" ") for line in measure_lines.splitlines())
+        }
+    return board_date, snapshot, actions, latest
 
 
 def _snapshot_line(snapshot: str, pk: int) -> str | None:
@@ -513,10 +547,11 @@ def actions_written_since(authority: Authority, since: dt.datetime | Subquery) -
 
 
 def _changes(
-    authority: Authority, board_date: dt.date, measures: list[dict]
+    authority: Authority, board_date: dt.date, measures: dict[int, tuple]
 ) -> tuple[dict, set[int]]:
     """What moved since the last frozen pack: new, closed, re-dated, RAG moved, measure moved;
-    the first PACK_LIST_LENGTH of each kind of action change, and how many there are. Only the
+    the first PACK_LIST_LENGTH of each kind of change, and how many there are. `measures`: every
+    measure's (name, latest, trend), compared with the earlier pack's latest values. Only the
     actions written since that pack was frozen can differ from it (every write through the
     services stamps `updated_at`), so only those are compared: two queries, however large the
     plan and whether or not there is an earlier pack (the first on a covering index at
@@ -528,7 +563,7 @@ def _changes(
     earlier = _snapshot_of(previous, of_actions=bool(touched))
     if earlier is None:
         return {"since": None}, set()
-    since, snapshot, old_actions, old_measures = earlier
+    since, snapshot, old_actions, old_latest = earlier
     recorded = _recorded(snapshot, old_actions, [row[0] for row in touched])
     # (due date, id, what the pack lists) of each change: only the few listed are put in due
     # date order, below.
@@ -547,11 +582,11 @@ def _changes(
         # Turning blue is closing, reported above.
         if rag != old_rag and not is_closed:
             rag_moved.append((due_date, pk, {"id": pk, "from": old_rag, "to": rag}))
-    old_latest = {m["id"]: m["latest"] for m in old_measures}
+    # In name order, as the measures are read.
     measure_moved = [
-        {"id": m["id"], "from": old_latest[m["id"]], "to": m["latest"], "trend": m["trend"]}
-        for m in measures
-        if m["id"] in old_latest and old_latest[m["id"]] != m["latest"]
+        {"id": pk, "name": name, "from": old_latest[pk], "to": latest, "trend": trend}
+        for pk, (name, latest, trend) in measures.items()
+        if pk in old_latest and old_latest[pk] != latest
     ]
     kinds = {"new": new, "closed": closed, "redated": redated, "rag_moved": rag_moved}
     changes = {
@@ -560,7 +595,7 @@ def _changes(
             kind: [row for _, _, row in heapq.nsmallest(PACK_LIST_LENGTH, rows)]
             for kind, rows in kinds.items()
         },
-        "measure_moved": measure_moved,
+        "measure_moved": measure_moved[:PACK_LIST_LENGTH],
         "counts": {
             **{kind: len(rows) for kind, rows in kinds.items()},
             "measure_moved": len(measure_moved),
@@ -587,8 +622,8 @@ def pack_content(
     )
     exceptions = _exception_lists(authority, today=today, now=now)
     areas, areas_count = _areas(authority, today=today)
-    measures = _measures(authority, today=today)
-    changes, changed_ids = _changes(authority, board_date, measures)
+    measures, measures_count, every_measure = _measures(authority, today=today)
+    changes, changed_ids = _changes(authority, board_date, every_measure)
     listed = {pk for ids in exceptions.values() for pk in ids}
     listed.update(pk for area in areas for pk in area["actions"])
     listed.update(changed_ids)
@@ -604,12 +639,14 @@ def pack_content(
         "exceptions": exceptions,
         "exception_counts": exception_counts,
         "measures": measures,
+        "measures_count": measures_count,
         "clock": _clock(authority, inspections, today=today),
         "round": round_coverage_for(authority, board_date),
         "changes": changes,
     }
     if freezing:
         content["snapshot"] = plan_snapshot(authority)
+        content["measure_snapshot"] = measure_snapshot(every_measure)
     return content
 
 
@@ -707,10 +744,12 @@ def pack_view(content: dict) -> dict:
                 for c in changes["rag_moved"][:PACK_LIST_LENGTH]
                 if c["id"] in actions
             ],
+            # Packs frozen before measures were capped name their moved measures in their
+            # list of every measure.
             measure_moved=[
-                {**c, "measure": measures[c["id"]]}
-                for c in changes["measure_moved"]
-                if c["id"] in measures
+                {**c, "name": c.get("name") or measures[c["id"]]["name"]}
+                for c in changes["measure_moved"][:PACK_LIST_LENGTH]
+                if "name" in c or c["id"] in measures
             ],
         )
         resolved_changes["count"] = sum(counts[kind] for kind in kinds)
@@ -721,6 +760,7 @@ def pack_view(content: dict) -> dict:
                 ("closed", "actions closed"),
                 ("redated", "actions re-dated"),
                 ("rag_moved", "RAG ratings moved"),
+                ("measure_moved", "measures moved"),
             )
             if counts[kind] > len(resolved_changes[kind])
         ]
@@ -764,12 +804,19 @@ def pack_view(content: dict) -> dict:
     for area in areas:
         area["more"] = max(area["count"] - len(area["rows"]), 0)
     areas_count = content.get("areas_count", len(content["areas"]))
+    measures_count = content.get("measures_count", len(measures))
     return {
         **content,
         "board": dt.date.fromisoformat(content["board_date"]),
         "as_of_date": dt.date.fromisoformat(content["as_of"]),
         "counted_at": dt.datetime.fromisoformat(counted_at) if counted_at else None,
         "measures": list(measures.values()),
+        "measures_count": measures_count,
+        "measures_more": max(measures_count - len(measures), 0),
+        "measures_all_url": (
+            reverse("improvement:dashboard-authority", args=[authority_id])
+            + "?measures=all#outcomes"
+        ),
         "clock": clock_view,
         "areas": areas,
         "areas_count": areas_count,

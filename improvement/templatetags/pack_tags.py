@@ -28,9 +28,9 @@ def _text(value) -> str:
 
 @register.simple_tag
 def pack_measure_rows(measures: list[dict]) -> SafeString:
-    """The rows of the measures table (pack_view's measures). A pack lists every measure of the
-    plan, 500 for the largest authority at a million actions: through the template's loop they
-    cost more than the rest of the pack's page."""
+    """The rows of the measures table (pack_view's measures). A pack frozen before measures
+    were capped lists every measure of the plan, hundreds for the largest authorities: through
+    the template's loop they would cost more than the rest of the pack's page."""
     rows = []
     for m in measures:
         if m["latest"] is not None:

@@ -148,9 +148,6 @@ def _exception_rows(actions: list[dict], *, today: dt.date, stale: bool) -> list
     return rows
 
 
-# A board reads a handful of measures; a plan with hundreds shows those furthest from target,
-# and the rest on asking (?measures=all).
-MEASURES_SHOWN = 20
 # The judgement history shows the latest inspections (the inspections page has them all), and
 # each recurring theme the latest inspections that raised it, with how many before.
 HISTORY_SHOWN = 8
@@ -163,7 +160,7 @@ def _measures_context(request: HttpRequest, authority: Authority, link: ActionLi
         total = len(measures)
     else:
         measures, total = reads.dashboard_measures_needing_attention(
-            authority=authority, limit=MEASURES_SHOWN
+            authority=authority, limit=reads.MEASURES_SHOWN
         )
     return {
         "measures": _measure_rows(measures),
