@@ -999,10 +999,10 @@ def test_a_very_large_plan_says_its_gaps_were_counted_with_its_figures(
 
 
 @freeze_time(NOW)
-@pytest.mark.parametrize("limit", [1, 3, 5, 8, 30])
-def test_measures_chosen_in_sql_are_those_the_python_rule_chooses(authority, limit):
+@pytest.mark.parametrize("limit", [1, 3, 4, 5, 6, 8, 30])
+def test_measures_chosen_in_sql_are_those_the_python_rule_chooses(authority, limit, monkeypatch):
     """Every rank, both directions, and percentages that fall exactly on a half (12.5 rounds
-    to 12 and 13.5 to 14, as Python rounds), at every cut."""
+    to 12 and 13.5 to 14, as Python rounds), at every cut; the board pack chooses alike."""
     owner = OwnerFactory(authority=authority)
     # (name, direction, baseline, target, latest)
     cases = [
@@ -1040,6 +1040,11 @@ def test_measures_chosen_in_sql_are_those_the_python_rule_chooses(authority, lim
     assert [(p.measure.name, p.latest_value, p.latest_on) for p in chosen] == [
         (p.measure.name, p.latest_value, p.latest_on) for p in expected
     ]
+    from improvement.selectors import packs as pack_reads
+
+    monkeypatch.setattr(pack_reads, "PACK_MEASURES_SHOWN", limit)
+    in_pack, _, _ = pack_reads._measures(authority, today=TODAY)
+    assert [m["name"] for m in in_pack] == [p.measure.name for p in expected]
 
 
 @freeze_time(NOW)

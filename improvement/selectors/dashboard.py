@@ -612,13 +612,15 @@ def attention_key(
 ) -> tuple:
     """Where a measure comes in measures_needing_attention's order, from plain values (a board
     pack reads hundreds of measures as rows, not model instances)."""
+    # Only an improving measure short of its target is part of the way there: one not improving
+    # has come 0% of it, one on target 100% (percent_of_way's bounds), one with no value 0%.
     if latest is None:
-        rank = 2
-    elif Measure.value_on_target(latest, direction=direction, target=target):
-        rank = 3
-    else:
-        rank = 1 if Measure.value_improving(latest, direction=direction, baseline=baseline) else 0
-    return (rank, percent_of_way(latest, baseline=baseline, target=target), name)
+        return (2, 0, name)
+    if Measure.value_on_target(latest, direction=direction, target=target):
+        return (3, 100, name)
+    if Measure.value_improving(latest, direction=direction, baseline=baseline):
+        return (1, percent_of_way(latest, baseline=baseline, target=target), name)
+    return (0, 0, name)
 
 
 def measure_progress_from_prefetched(measure: Measure) -> MeasureProgress:
