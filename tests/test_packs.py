@@ -742,6 +742,27 @@ def test_the_draft_counts_from_the_dashboards_figures_and_a_frozen_pack_live(pla
     assert frozen.content["summary"]["counted_at"] == NOW.isoformat()
 
 
+def test_the_packs_rows_escape_what_people_typed(plan, monkeypatch):
+    """The action and measure rows are written in Python (pack_tags), not by the template's
+    autoescaping: every typed value is escaped there too."""
+    typed = """<script>alert("x")</script> & 'co'"""
+    escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;co&#x27;"
+    Action.objects.filter(pk=plan.overdue.pk).update(title=typed, reference="<b>1.1</b>")
+    plan.owner.first_name = typed
+    plan.owner.save()
+    plan.measure.name = typed
+    plan.measure.save()
+    html = pack_services.pack_html(content_of(plan))
+    assert "<script>" not in html and "<b>" not in html
+    # In the overdue exception's row and in its area's.
+    row = (
+        f'<td class="govuk-table__cell">&lt;b&gt;1.1&lt;/b&gt; {escaped}</td>'
+        f'<td class="govuk-table__cell">{escaped} Owner</td>'
+    )
+    assert html.count(row) == 2
+    assert f'<td class="govuk-table__cell">{escaped} <span class="pack-secondary">' in html
+
+
 def test_a_sent_back_action_is_an_exception(plan):
     sent_back = ActionFactory(
         authority=plan.home,

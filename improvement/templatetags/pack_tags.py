@@ -1,4 +1,5 @@
-"""Board pack markup written in Python where the template would cost more than the page's rest."""
+"""Board pack markup written in Python where the template would cost more than the page's rest:
+the rows of its tables, a few hundred in the pack of a large plan."""
 
 from __future__ import annotations
 
@@ -54,3 +55,45 @@ def pack_measure_rows(measures: list[dict]) -> SafeString:
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - every value escaped above
+
+
+_ACTION_ROW = (
+    '<tr class="govuk-table__row"><td class="govuk-table__cell">{name}</td>'
+    '<td class="govuk-table__cell">{owner}</td><td class="govuk-table__cell">{due}</td>'
+    "{last}</tr>"
+)
+
+
+def _action_rows(actions: list[dict], last_cell) -> SafeString:
+    return mark_safe(  # noqa: S308 - every value escaped
+        "".join(
+            _ACTION_ROW.format(
+                name=_text(f"{a['reference']} {a['title']}"),
+                owner=_text(a["owner"]),
+                due=_text(a["due_short"]),
+                last=last_cell(a),
+            )
+            for a in actions
+        )
+    )
+
+
+@register.simple_tag
+def pack_exception_rows(actions: list[dict]) -> SafeString:
+    """An exception's rows (pack_view's exception_groups rows): action, owner, due, exceptions."""
+    return _action_rows(
+        actions,
+        lambda a: f'<td class="govuk-table__cell">{_text(", ".join(a["exception_labels"]))}</td>',
+    )
+
+
+@register.simple_tag
+def pack_area_rows(actions: list[dict]) -> SafeString:
+    """An improvement area's rows (pack_view's areas rows): action, owner, due, status and RAG."""
+    return _action_rows(
+        actions,
+        lambda a: (
+            f'<td class="govuk-table__cell pack-rag--{_text(a["rag"])}">'
+            f"{_text(a['status_label'])}, {_text(a['rag_label'])}</td>"
+        ),
+    )
