@@ -108,6 +108,11 @@ def plan(db):
     )
 
 
+def moved(pk: int, name: str, was: str | None, now: str, trend: str) -> dict:
+    """A "measure moved" change as the pack records it."""
+    return {"id": pk, "name": name, "from": was, "to": now, "trend": trend}
+
+
 def content_of(plan, board=BOARD, today=TODAY, now=NOW):
     return pack_reads.pack_content(authority=plan.home, board_date=board, today=today, now=now)
 
@@ -249,13 +254,7 @@ def test_changes_since_the_last_frozen_pack(plan):
     ]
     assert changes["rag_moved"] == [{"id": plan.overdue.pk, "from": "green", "to": "amber"}]
     assert changes["measure_moved"] == [
-        {
-            "id": plan.measure.pk,
-            "name": "Care leavers in touch",
-            "from": "81",
-            "to": "84",
-            "trend": "improving",
-        }
+        moved(plan.measure.pk, "Care leavers in touch", "81", "84", "improving")
     ]
     html = pack_services.pack_html(content)
     assert "Since the pack for the meeting on 10 December 2026: 5 changes." in html
@@ -527,6 +526,20 @@ def test_changes_since_count_every_change_and_list_the_first(plan):
     assert "there are also 3 more new actions." in html
 
 
+def frozen_earlier(plan, content: dict) -> BoardPack:
+    """A pack frozen for BOARD by an earlier version, holding `content` as that version wrote it
+    (saved as it stands, not through the freezing service)."""
+    return BoardPack.objects.create(
+        authority=plan.home,
+        board_date=BOARD,
+        frozen_at=NOW,
+        frozen_by=plan.leader,
+        content=content,
+        html="<p>Frozen earlier.</p>",
+        sha256="0" * 64,
+    )
+
+
 def test_a_pack_frozen_before_lists_were_capped_still_shows_and_compares(plan):
     """Packs frozen earlier hold every action in full and no snapshot: they still render
     (capped alike) and the next pack still compares against them."""
@@ -544,16 +557,7 @@ def test_a_pack_frozen_before_lists_were_capped_still_shows_and_compares(plan):
         area["actions"] = list(every)
         for key in ("count", "open", "red", "overdue"):
             area.pop(key)
-    old = BoardPack(
-        authority=plan.home,
-        board_date=BOARD,
-        frozen_at=NOW,
-        frozen_by=plan.leader,
-        content=content,
-        html="<p>Frozen earlier.</p>",
-        sha256="0" * 64,
-    )
-    old.save()
+    old = frozen_earlier(plan, content)
     view = pack_reads.pack_view(old.content)
     [overdue] = [g for g in view["exception_groups"] if g["state"] == "overdue"]
     assert overdue["count"] == pack_reads.PACK_LIST_LENGTH + 3
@@ -661,20 +665,8 @@ def test_a_measure_the_pack_does_not_list_is_still_compared_with_the_next(plan, 
         content = content_of(plan, board=NEXT_BOARD, today=later.date(), now=later)
     changes = content["changes"]
     assert changes["measure_moved"] == [
-        {
-            "id": made["No value yet"].pk,
-            "name": "No value yet",
-            "from": None,
-            "to": "72",
-            "trend": "none",
-        },
-        {
-            "id": made["Target met"].pk,
-            "name": "Target met",
-            "from": "95",
-            "to": "91",
-            "trend": "worsening",
-        },
+        moved(made["No value yet"].pk, "No value yet", None, "72", "none"),
+        moved(made["Target met"].pk, "Target met", "95", "91", "worsening"),
     ]
     html = pack_services.pack_html(content)
     assert 'Measure moved</td><td class="govuk-table__cell">Target met</td>' in html
@@ -691,19 +683,10 @@ def test_a_pack_frozen_before_measures_were_capped_still_names_and_compares(plan
         **{kind: [] for kind in ("new", "closed", "redated", "rag_moved")},
         "measure_moved": [{"id": plan.measure.pk, "from": "75", "to": "81", "trend": "improving"}],
     }
-    old = BoardPack(
-        authority=plan.home,
-        board_date=BOARD,
-        frozen_at=NOW,
-        frozen_by=plan.leader,
-        content=content,
-        html="<p>Frozen earlier.</p>",
-        sha256="0" * 64,
-    )
-    old.save()
+    old = frozen_earlier(plan, content)
     view = pack_reads.pack_view(old.content)
-    [moved] = view["changes"]["measure_moved"]
-    assert moved["name"] == "Care leavers in touch"
+    [named] = view["changes"]["measure_moved"]
+    assert named["name"] == "Care leavers in touch"
     assert view["measures_count"] == 4 and view["measures_more"] == 0
     later = NOW + dt.timedelta(days=20)
     with freeze_time(later):
@@ -712,13 +695,7 @@ def test_a_pack_frozen_before_measures_were_capped_still_names_and_compares(plan
         )
         changes = content_of(plan, board=NEXT_BOARD, today=later.date(), now=later)["changes"]
     assert changes["measure_moved"] == [
-        {
-            "id": plan.measure.pk,
-            "name": "Care leavers in touch",
-            "from": "81",
-            "to": "84",
-            "trend": "improving",
-        }
+        moved(plan.measure.pk, "Care leavers in touch", "81", "84", "improving")
     ]
 
 
