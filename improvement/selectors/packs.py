@@ -6,9 +6,9 @@ say what changed since. A pack is read by a director, so it counts every action 
 first few of each exception, each improvement area and each kind of change, saying how many more
 there are (and, on the page, linking to the action list filtered to them), and the measures
 furthest from target, as the dashboard does: a plan of 100,000 actions is counted in SQL, never
-built row by row. States come from the rulebook, the headline
-figures from the dashboard's (cached) counts, the statutory clock from clock.py, the update
-round's coverage from the rounds selectors.
+built row by row. States come from the rulebook, the headline figures from the dashboard's
+(cached) counts, the statutory clock from clock.py, the update round's coverage from the rounds
+selectors.
 """
 
 from __future__ import annotations
