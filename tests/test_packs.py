@@ -719,7 +719,7 @@ def test_the_draft_counts_from_the_dashboards_figures_and_a_frozen_pack_live(pla
     assert frozen.content["summary"]["counted_at"] == NOW.isoformat()
 
 
-def test_the_packs_rows_escape_what_people_typed(plan, monkeypatch):
+def test_the_packs_rows_escape_what_people_typed(plan):
     """The action and measure rows are written in Python (pack_tags), not by the template's
     autoescaping: every typed value is escaped there too."""
     typed = """<script>alert("x")</script> & 'co'"""
