@@ -485,6 +485,24 @@ def test_areas_show_their_figures_and_first_actions_newest_inspection_first(plan
     assert f"{pack_reads.PACK_AREAS_SHOWN} areas of the latest inspections, of 32" in html
 
 
+def test_a_plan_with_more_areas_than_are_counted_says_more_than(plan, monkeypatch):
+    monkeypatch.setattr(pack_reads, "PACK_AREAS_SHOWN", 2)
+    monkeypatch.setattr(pack_reads, "PACK_AREAS_COUNTED", 4)
+    for n in range(2, 6):  # with the plan's own area, five
+        ImprovementAreaFactory(inspection=plan.area.inspection, position=n, text=f"Area {n}")
+    content = content_of(plan)
+    assert content["areas_count"] == 4 and content["areas_count_capped"] is True
+    assert len(content["areas"]) == 2
+    html = pack_services.pack_html(content)
+    assert "The 2 areas of the latest inspections, of more than 4: the others are not" in html
+    # One fewer area is counted exactly.
+    plan.area.inspection.improvement_areas.order_by("-position").first().delete()
+    content = content_of(plan)
+    assert content["areas_count"] == 4 and content["areas_count_capped"] is False
+    html = pack_services.pack_html(content)
+    assert "The 2 areas of the latest inspections, of 4: 2 more are not listed here." in html
+
+
 def test_an_areas_figures_count_all_its_actions_and_list_the_first(plan):
     overdue_bulk(plan, pack_reads.AREA_ACTIONS_SHOWN)
     [area] = content_of(plan)["areas"]
