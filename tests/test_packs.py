@@ -799,19 +799,33 @@ def test_the_actions_written_since_the_last_pack_are_read_on_a_covering_index(pl
 
 
 def test_the_snapshot_finds_the_actions_written_since_however_many_they_are():
-    # Ids of every width, in order, with gaps: as a frozen pack keeps them.
-    pks = [2, 7, 31, 98, *range(1000, 3000, 3), 45678, 123456]
-    snapshot = "\n".join(f"{pk} 2027-01-{pk % 28 + 1:02d} red {pk % 2}" for pk in pks)
-    recorded = {pk: (f"2027-01-{pk % 28 + 1:02d}", "red", pk % 2 == 1) for pk in pks}
-    for pk in [*pks, 1, 3, 99, 1001, 2999, 200000]:
-        line = pack_reads._snapshot_line(snapshot, pk)
-        assert line == (f"{pk} {recorded[pk][0]} red {pk % 2}" if pk in recorded else None)
-    # Few ids are looked up by halving, many by reading every line: the same answer.
-    few = [1, 2, 1003, 1004, 123456, 999999]
-    assert pack_reads._recorded(snapshot, None, few) == {
-        pk: recorded[pk] for pk in few if pk in recorded
-    }
-    assert pack_reads._recorded(snapshot, None, pks) == recorded
+    # Ids of every width, in order, with gaps, and every RAG, as a frozen pack keeps them; and a
+    # run of consecutive ids on lines of the longest kind, where an action is looked for no
+    # further than its line could be (a line of 6 digits, a date, "amber" and a flag).
+    rags = list(Action.Rag.values)
+    dense = range(200000, 200100)
+    pks = [2, 7, 31, 98, *range(1000, 3000, 3), 45678, 123456, *dense]
+
+    def rag(pk):
+        return "amber" if pk in dense else rags[pk % len(rags)]
+
+    snapshot = "\n".join(f"{pk} 2027-01-{pk % 28 + 1:02d} {rag(pk)} {pk % 2}" for pk in pks)
+    recorded = {pk: (f"2027-01-{pk % 28 + 1:02d}", rag(pk), pk % 2 == 1) for pk in pks}
+    # Ids the snapshot lacks (new since) before, between and after its own, alone and among many.
+    absent = [1, 3, 99, 1001, 2999, 3000, 45677, 45679, 123455, 199999, 200100, 999999]
+    for asked in (
+        [2],
+        [200099],
+        [dense[0], dense[-1]],
+        absent,
+        [1, 2, 1003, 1004, 123456, 999999],
+        pks,
+        [*pks, *absent],
+        pks[::7] + absent[::2],
+    ):
+        found = pack_reads._recorded(snapshot, None, asked)
+        assert {pk: found.get(pk) for pk in asked} == {pk: recorded.get(pk) for pk in asked}
+    assert pack_reads._recorded("", None, [1, 2]) == {}
 
 
 def test_the_draft_asks_as_many_queries_whether_or_not_anything_changed(client, plan):

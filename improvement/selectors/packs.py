@@ -512,40 +512,52 @@ def _snapshot_of(
     return board_date, snapshot, actions, latest
 
 
-def _snapshot_line(snapshot: str, pk: int) -> str | None:
-    """The snapshot's line of one action, found by halving: the lines are in id order."""
-    low, high = 0, len(snapshot)
-    while low < high:
-        start = snapshot.rfind("\n", 0, (low + high) // 2) + 1
-        end = snapshot.find("\n", start)
-        end = len(snapshot) if end == -1 else end
-        line_pk = int(snapshot[start : snapshot.find(" ", start)])
-        if line_pk == pk:
-            return snapshot[start:end]
-        if line_pk < pk:
-            low = end + 1
-        else:
-            high = start
-    return None
+# The most a snapshot line holds after its id: " 2027-01-31 amber 1".
+_SNAPSHOT_LINE_TAIL = len(" yyyy-mm-dd ") + max(map(len, Action.Rag.values)) + len(" 1")
 
 
 def _recorded(
     snapshot: str | None, actions: list[dict] | None, pks: list[int]
 ) -> dict[int, tuple[str, str, bool]]:
-    """What the earlier pack recorded of these actions: (due, rag, closed)."""
+    """What the earlier pack recorded of these actions: (due, rag, closed), by id (of every
+    action it recorded, when most of them are asked for).
+
+    The snapshot's lines are in id order, so the actions are looked for in id order, each from
+    the line after the last one found, by str.find: after an update round thousands of a large
+    plan's actions are written since, and parsing every line of its snapshot cost as much as
+    the rest of the draft. An action the snapshot lacks (new since) is looked for no further
+    than its line could be: between two lines there are at most as many lines as ids between
+    them. When most of the plan is asked for, every line is read once instead."""
     if snapshot is None:
         return {a["id"]: (a["due"], a["rag"], a["closed"]) for a in actions or []}
-    # A few actions written since are looked up (microseconds each); many, after an update
-    # round, cost less by reading every line once.
-    if len(pks) * 40 < snapshot.count("\n"):
-        lines = (_snapshot_line(snapshot, pk) for pk in pks)
-    else:
-        lines = snapshot.splitlines()
+    if not snapshot or not pks:
+        return {}
     recorded = {}
-    for line in lines:
-        if line:
+    if len(pks) * 5 > (snapshot.count("\n") + 1) * 2:
+        for line in snapshot.splitlines():
             pk, due, rag, closed = line.split(" ")
             recorded[int(pk)] = (due, rag, closed == "1")
+        return recorded
+    last_line = snapshot.rfind("\n") + 1
+    line_length = snapshot.index(" ", last_line) - last_line + _SNAPSHOT_LINE_TAIL
+    position = 0  # where the next line to read starts
+    previous = int(snapshot[: snapshot.index(" ")]) - 1  # no line before `position` has a higher id
+    for pk in sorted(set(pks)):
+        if pk <= previous:
+            continue
+        prefix = f"{pk} "
+        if position == 0 and snapshot.startswith(prefix):
+            found = 0
+        else:
+            furthest = position + (pk - previous - 1) * (line_length + 1) + len(prefix)
+            found = snapshot.find(f"\n{prefix}", max(position - 1, 0), furthest) + 1
+            if not found:
+                continue
+        end = snapshot.find("\n", found)
+        end = len(snapshot) if end == -1 else end
+        _, due, rag, closed = snapshot[found:end].split(" ")
+        recorded[pk] = (due, rag, closed == "1")
+        position, previous = end + 1, pk
     return recorded
 
 
