@@ -54,7 +54,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from improvement.models import User
-from improvement.paging import COUNT_CAP, SEARCH_COUNT_CAP, CappedPaginator
+from improvement.paging import COUNT_CAP, SEARCH_COUNT_CAP, CappedPaginator, count_label
 from improvement.search import search_actions, search_notes, search_words, uses_search_vectors
 
 
@@ -62,7 +62,7 @@ class CappedCount(int):
     """A capped result count: compares as the number counted, prints as "more than 10,000"."""
 
     def __str__(self) -> str:
-        return f"more than {int(self):,}"
+        return count_label(int(self), capped=True)
 
 
 class UnorderedCountPaginator(CappedPaginator):

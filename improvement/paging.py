@@ -17,11 +17,18 @@ from django.db.models import QuerySet
 from django.utils.formats import number_format
 
 COUNT_CAP = 10_000
+
 # A search counts its matches only this far ("more than 100", four pages of the action list: a
 # person narrows the words rather than reading further): every match is a row checked against
 # the words, where a plain list counts from an index alone. In the largest authority at a
 # million actions a common word matches one action in ten, so each match is ten rows read.
 SEARCH_COUNT_CAP = 100
+
+
+def count_label(count: int, *, capped: bool) -> str:
+    """A count as a page says it: "1,234", or "more than 10,000" when counting stopped there."""
+    number = number_format(count, force_grouping=True)
+    return f"more than {number}" if capped else number
 
 
 class CappedPaginator(Paginator):
@@ -104,9 +111,7 @@ class CappedPaginator(Paginator):
     @property
     def count_label(self) -> str:
         """The count as a page says it: "1,234", or "more than 10,000"."""
-        if self.is_capped:
-            return f"more than {number_format(self.count, force_grouping=True)}"
-        return number_format(self.count, force_grouping=True)
+        return count_label(self.count, capped=self.is_capped)
 
 
 __all__ = ["COUNT_CAP", "CappedPaginator", "InvalidPage"]

@@ -49,6 +49,7 @@ from improvement.models import (
     MeasureValue,
     User,
 )
+from improvement.paging import count_label
 from improvement.selectors.dashboard import (
     MEASURES_SHOWN,
     attention_key,
@@ -848,9 +849,7 @@ def pack_view(content: dict) -> dict:
         "clock": clock_view,
         "areas": areas,
         "areas_count": areas_count,
-        "areas_count_text": (
-            f"more than {areas_count:,}" if areas_count_capped else str(areas_count)
-        ),
+        "areas_count_text": count_label(areas_count, capped=areas_count_capped),
         "areas_count_capped": areas_count_capped,
         "areas_more": max(areas_count - len(areas), 0),
         "exception_groups": exception_groups,
